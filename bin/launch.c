@@ -1,0 +1,394 @@
+/* launch: run a command in a SquashFS image as an ordinary user. */
+#include "config.h"
+
+#include "account.h"
+#include "bind.h"
+#include "container.h"
+#include "environ.h"
+#include "error.h"
+#include "image.h"
+#include "log.h"
+#include "squashfs.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* -e and --env-file apply in command-line order, so both go in one list. */
+struct env_step {
+	bool is_file;
+	const char *text;
+};
+
+struct options {
+	const char *image;
+	char **command;
+	char **bind_texts;
+	size_t bind_count;
+	struct env_step *env_steps;
+	size_t env_step_count;
+	char **unset_patterns;
+	size_t unset_count;
+	const char *workdir;
+	bool clean_env;
+	bool fake_root;
+	bool pid_namespace;
+	bool private_tmp;
+	bool no_home;
+	int verbosity;
+};
+
+enum {
+	OPT_ENV_FILE = 256,
+	OPT_UNSET_ENV,
+	OPT_CLEAN_ENV,
+	OPT_ROOT,
+	OPT_PID,
+	OPT_PRIVATE_TMP,
+	OPT_NO_HOME,
+};
+
+static const struct option long_options[] = {
+	{ "bind", required_argument, NULL, 'b' },
+	{ "cd", required_argument, NULL, 'c' },
+	{ "env", required_argument, NULL, 'e' },
+	{ "env-file", required_argument, NULL, OPT_ENV_FILE },
+	{ "unset-env", required_argument, NULL, OPT_UNSET_ENV },
+	{ "clean-env", no_argument, NULL, OPT_CLEAN_ENV },
+	{ "root", no_argument, NULL, OPT_ROOT },
+	{ "pid", no_argument, NULL, OPT_PID },
+	{ "private-tmp", no_argument, NULL, OPT_PRIVATE_TMP },
+	{ "no-home", no_argument, NULL, OPT_NO_HOME },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: launch [OPTION]... IMAGE [--] COMMAND [ARG]...\n"
+	      "Run COMMAND inside IMAGE, a SquashFS file or a directory holding a root\n"
+	      "file system, as the calling user, in new user and mount namespaces.\n"
+	      "\n"
+	      "Mounts:\n"
+	      "  -b, --bind SRC[:DST[:ro]]  bind host path SRC on DST (default: SRC);\n"
+	      "                             write ':' in a path as '\\:'; repeatable\n"
+	      "  -c, --cd DIR               start in DIR, a path inside the container\n"
+	      "                             (default: the current directory)\n"
+	      "      --no-home              do not mount the home directory\n"
+	      "      --private-tmp          give the container an empty tmpfs on /tmp\n"
+	      "\n"
+	      "Identity and processes:\n"
+	      "      --root                 appear as root (uid 0) inside; no real privilege\n"
+	      "      --pid                  use a new PID namespace\n"
+	      "\n"
+	      "Environment (applied in this order):\n"
+	      "      --clean-env            start from an empty environment, not the host's\n"
+	      "      --unset-env PATTERN    remove host variables matching the shell glob\n"
+	      "  -e, --env NAME=VALUE       set a variable; repeatable\n"
+	      "      --env-file FILE        set the NAME=VALUE lines of FILE; repeatable\n"
+	      "\n"
+	      "Output:\n"
+	      "  -v, --verbose              print decisions; -vv each step, -vvv a trace\n"
+	      "  -q, --quiet                print errors only\n"
+	      "  -h, --help                 print this help and exit\n"
+	      "  -V, --version              print the version and exit\n"
+	      "\n"
+	      "Exit status: the command's; 128+N if it died from signal N; 125 if launch\n"
+	      "itself failed; 126 if the command cannot be executed; 127 if it is not found.\n"
+	      "See launch(1).\n", out);
+}
+
+static int usage_error(struct lerror *err, const char *what, const char *value)
+{
+	lerror_set(err, 0, "%s%s", what, value);
+	return lerror_hint(err, "see 'launch --help'");
+}
+
+static void *append(void *array, size_t *count, size_t size)
+{
+	char *grown = realloc(array, (*count + 1) * size);
+
+	if (!grown) {
+		perror("launch: error: out of memory");
+		exit(EXIT_LAUNCH_ERROR);
+	}
+	(*count)++;
+	return grown;
+}
+
+/* Parse the command line. Return 1 when the program should exit 0 at once
+ * (--help, --version), 0 to go on, -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *options, struct lerror *err)
+{
+	int opt;
+
+	memset(options, 0, sizeof(*options));
+	opterr = 0;
+	/* '+' stops at the image, so options of the command stay its own. */
+	while ((opt = getopt_long(argc, argv, "+:b:c:e:vqhV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			options->bind_texts = append(options->bind_texts, &options->bind_count, sizeof(char *));
+			options->bind_texts[options->bind_count - 1] = optarg;
+			break;
+		case 'c':
+			options->workdir = optarg;
+			break;
+		case 'e':
+		case OPT_ENV_FILE:
+			options->env_steps = append(options->env_steps, &options->env_step_count, sizeof(struct env_step));
+			options->env_steps[options->env_step_count - 1] = (struct env_step){ opt == OPT_ENV_FILE, optarg };
+			break;
+		case OPT_UNSET_ENV:
+			options->unset_patterns = append(options->unset_patterns, &options->unset_count, sizeof(char *));
+			options->unset_patterns[options->unset_count - 1] = optarg;
+			break;
+		case OPT_CLEAN_ENV:
+			options->clean_env = true;
+			break;
+		case OPT_ROOT:
+			options->fake_root = true;
+			break;
+		case OPT_PID:
+			options->pid_namespace = true;
+			break;
+		case OPT_PRIVATE_TMP:
+			options->private_tmp = true;
+			break;
+		case OPT_NO_HOME:
+			options->no_home = true;
+			break;
+		case 'v':
+			options->verbosity++;
+			break;
+		case 'q':
+			options->verbosity = -1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("launch %s\n", PACKAGE_VERSION);
+			return 1;
+		case ':':
+			return usage_error(err, "missing value for option ", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error(err, "unknown option -", (char[]){ (char)optopt, '\0' });
+			return usage_error(err, "unknown option ", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(err, "no image given", "");
+	options->image = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (optind >= argc) {
+		lerror_set(err, 0, "no command given for image '%s'", options->image);
+		return lerror_hint(err, "write the command after the image, for example: launch %s -- /bin/sh", options->image);
+	}
+	options->command = argv + optind;
+	return 0;
+}
+
+/* Build the command's environment in the documented order (environ.h). */
+static int build_environment(const struct options *options, const struct account *account,
+			     const char *image_path, struct env_list *env, struct lerror *err)
+{
+	const char *path;
+
+	if (!options->clean_env && env_list_add_all(env, environ) < 0)
+		return lerror_set(err, ENOMEM, "cannot copy the environment");
+	for (size_t i = 0; i < options->unset_count; i++) {
+		size_t removed = env_list_unset_matching(env, options->unset_patterns[i]);
+
+		log_info("--unset-env '%s' removed %zu variables", options->unset_patterns[i], removed);
+	}
+
+	if (env_list_set(env, "HOME", options->fake_root ? "/root" : account->home) < 0 ||
+	    env_list_set(env, "USER", options->fake_root ? "root" : account->name) < 0 ||
+	    env_list_set(env, "LOGNAME", options->fake_root ? "root" : account->name) < 0)
+		return lerror_set(err, ENOMEM, "cannot set the environment");
+	path = env_list_get(env, "PATH");
+	if (!path || !*path) {
+		if (env_list_set(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+			return lerror_set(err, ENOMEM, "cannot set PATH");
+	} else {
+		/* Keep the host's PATH, which may name bound directories, but
+		 * make sure the image's standard directories are searched. */
+		static const char *const standard[] = { "/usr/local/bin", "/usr/bin", "/bin" };
+		char *joined = strdup(path);
+
+		for (size_t i = 0; joined && i < sizeof(standard) / sizeof(standard[0]); i++) {
+			char *probe = NULL;
+
+			if (asprintf(&probe, ":%s:", joined) < 0) {
+				probe = NULL;
+			} else {
+				char needle[32];
+
+				snprintf(needle, sizeof(needle), ":%s:", standard[i]);
+				if (!strstr(probe, needle)) {
+					char *longer;
+
+					if (asprintf(&longer, "%s:%s", joined, standard[i]) < 0)
+						longer = NULL;
+					free(joined);
+					joined = longer;
+				}
+			}
+			free(probe);
+		}
+		if (!joined || env_list_set(env, "PATH", joined) < 0) {
+			free(joined);
+			return lerror_set(err, ENOMEM, "cannot set PATH");
+		}
+		free(joined);
+	}
+
+	for (size_t i = 0; i < options->env_step_count; i++) {
+		const struct env_step *step = &options->env_steps[i];
+
+		if (step->is_file ? env_file_load(env, step->text, err) < 0
+				  : env_list_put(env, step->text, err) < 0)
+			return -1;
+	}
+	if (env_list_set(env, "LAUNCH_CONTAINER", image_path) < 0)
+		return lerror_set(err, ENOMEM, "cannot set LAUNCH_CONTAINER");
+	return 0;
+}
+
+/* Parse and check every bind before any namespace exists. */
+static int check_binds(const struct options *options, const char *cwd,
+		       struct bind_spec *binds, struct lerror *err)
+{
+	for (size_t i = 0; i < options->bind_count; i++) {
+		char resolved[PATH_MAX];
+		struct stat st;
+
+		if (bind_spec_parse(options->bind_texts[i], cwd, &binds[i], err) < 0)
+			return -1;
+		if (!realpath(binds[i].source, resolved)) {
+			int saved = errno;
+
+			if (saved == ENOENT || saved == ENOTDIR) {
+				lerror_set(err, 0, "bind source '%s' not found on the host", binds[i].source);
+				return lerror_hint(err, "check the path given to -b");
+			}
+			lerror_set(err, saved, "cannot resolve bind source '%s'", binds[i].source);
+			return lerror_hint(err, "check the permissions of the directories on the path");
+		}
+		if (stat(resolved, &st) < 0) {
+			lerror_set(err, errno, "cannot inspect bind source '%s'", binds[i].source);
+			return -1;
+		}
+		if (access(resolved, R_OK) < 0) {
+			lerror_set(err, errno, "bind source '%s' is not readable by you", binds[i].source);
+			return lerror_hint(err, "bind only paths that you can read");
+		}
+		log_trace("bind source '%s' is '%s'", binds[i].source, resolved);
+		free(binds[i].source);
+		binds[i].source = strdup(resolved);
+		if (!binds[i].source)
+			return lerror_set(err, ENOMEM, "cannot record bind '%s'", options->bind_texts[i]);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options options;
+	struct lerror err;
+	struct account account = { 0 };
+	struct image image = { .dir_fd = -1 };
+	struct env_list env;
+	struct bind_spec *binds = NULL;
+	char cwd[PATH_MAX], home_source[PATH_MAX];
+	bool mount_home;
+	int exit_code = EXIT_LAUNCH_ERROR, rc;
+
+	lerror_clear(&err);
+	env_list_init(&env);
+	rc = parse_options(argc, argv, &options, &err);
+	if (rc > 0)
+		return 0;
+	log_set_verbosity(options.verbosity);
+	if (rc < 0)
+		goto fail;
+
+	if (!getcwd(cwd, sizeof(cwd))) {
+		lerror_set(&err, errno, "cannot determine the current directory");
+		lerror_hint(&err, "run launch from an existing directory");
+		goto fail;
+	}
+	if (account_from_host(&account, &err) < 0)
+		goto fail;
+	if (image_open(&image, options.image, &err) < 0)
+		goto fail;
+	binds = calloc(options.bind_count + 1, sizeof(*binds));
+	if (!binds) {
+		lerror_set(&err, ENOMEM, "cannot record the binds");
+		goto fail;
+	}
+	if (check_binds(&options, cwd, binds, &err) < 0)
+		goto fail;
+
+	mount_home = !options.no_home;
+	if (mount_home && !realpath(account.home, home_source)) {
+		log_warning("home directory %s not mounted: %s on the host; use --no-home to silence this",
+			    account.home, strerror(errno));
+		mount_home = false;
+	}
+	if (build_environment(&options, &account, image.path, &env, &err) < 0)
+		goto fail;
+	log_info("user: %s (uid %lu, gid %lu)%s", account.name, (unsigned long)account.uid,
+		 (unsigned long)account.gid, options.fake_root ? ", appearing as root" : "");
+
+	{
+		struct container_config config = {
+			.image = &image,
+			.account = &account,
+			.fake_root = options.fake_root,
+			.pid_namespace = options.pid_namespace,
+			.private_tmp = options.private_tmp,
+			.mount_home = mount_home,
+			.home_source = home_source,
+			.cwd = cwd,
+			.workdir = options.workdir,
+			.binds = binds,
+			.bind_count = options.bind_count,
+			.argv = options.command,
+			.envp = env.entries,
+		};
+
+		if (container_run(&config, &exit_code, &err) < 0)
+			goto fail;
+	}
+	goto out;
+
+fail:
+	log_error(&err);
+	exit_code = err.exit_code;
+out:
+	for (size_t i = 0; binds && i < options.bind_count; i++)
+		bind_spec_free(&binds[i]);
+	free(binds);
+	free(options.bind_texts);
+	free(options.env_steps);
+	free(options.unset_patterns);
+	env_list_free(&env);
+	image_close(&image);
+	account_free(&account);
+	return exit_code;
+}

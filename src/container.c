@@ -1,0 +1,220 @@
+#include "config.h"
+
+#include "container.h"
+#include "idmap.h"
+#include "log.h"
+#include "mount.h"
+#include "process.h"
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int enter_namespaces(uid_t inside_uid, gid_t inside_gid, struct lerror *err)
+{
+	/* Read before unshare: afterwards they read as the overflow ids
+	 * until the maps are written. */
+	uid_t outside_uid = getuid();
+	gid_t outside_gid = getgid();
+
+	log_step("unshare user and mount namespaces");
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		int saved = errno;
+
+		lerror_set(err, saved, "cannot create a user namespace");
+		if (saved == EPERM || saved == ENOSPC || saved == EUSERS)
+			return lerror_hint(err, "unprivileged user namespaces must be enabled (sysctl user.max_user_namespaces > 0; on Debian also kernel.unprivileged_userns_clone=1); ask your administrator");
+		return -1;
+	}
+	return idmap_write(0, inside_uid, outside_uid, inside_gid, outside_gid, err);
+}
+
+/* Read the working directory that the launcher sends once the root is
+ * ready; EOF without it means the launcher failed and already said why. */
+static int wait_for_root(int sync_fd, char workdir[PATH_MAX])
+{
+	size_t used = 0;
+
+	for (;;) {
+		ssize_t n = read(sync_fd, workdir + used, PATH_MAX - 1 - used);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (used == PATH_MAX - 1)
+			break;
+	}
+	workdir[used] = '\0';
+	return used > 0 && workdir[used - 1] == '\0' ? 0 : -1;
+}
+
+static void exec_command(const struct container_config *config, const char *workdir,
+			 const sigset_t *old_mask) __attribute__((noreturn));
+
+static void exec_command(const struct container_config *config, const char *workdir,
+			 const sigset_t *old_mask)
+{
+	struct lerror err;
+
+	lerror_clear(&err);
+	if (chdir(workdir) < 0) {
+		lerror_set(&err, errno, "cannot enter working directory %s in the container", workdir);
+		goto fail;
+	}
+	if (process_drop_privileges(config->fake_root, &err) < 0)
+		goto fail;
+	log_step("exec %s in %s", config->argv[0], workdir);
+	process_restore_signals(old_mask);
+	process_exec(config->argv, config->envp, &err);
+fail:
+	log_error(&err);
+	_exit(err.exit_code);
+}
+
+static void run_child(const struct container_config *config, int sync_fd, pid_t launcher,
+		      const sigset_t *old_mask) __attribute__((noreturn));
+
+static void run_child(const struct container_config *config, int sync_fd, pid_t launcher,
+		      const sigset_t *old_mask)
+{
+	char workdir[PATH_MAX];
+	struct lerror err;
+	pid_t command;
+
+	lerror_clear(&err);
+	/* A quicker end than the watcher's when the launcher dies. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != launcher)
+		_exit(EXIT_LAUNCH_ERROR);
+	if (chdir("/") < 0 || wait_for_root(sync_fd, workdir) < 0)
+		_exit(EXIT_LAUNCH_ERROR);
+	close(sync_fd);
+	if (!config->pid_namespace)
+		exec_command(config, workdir, old_mask);
+
+	/* This process is PID 1 of the new PID namespace: it mounts the
+	 * namespace's own /proc, starts the command and then reaps orphans
+	 * and forwards signals until the namespace is empty. */
+	if (mount_proc("/proc", &err) < 0) {
+		log_error(&err);
+		_exit(EXIT_LAUNCH_ERROR);
+	}
+	command = fork();
+	if (command < 0) {
+		lerror_set(&err, errno, "cannot fork the command in the PID namespace");
+		log_error(&err);
+		_exit(EXIT_LAUNCH_ERROR);
+	}
+	if (command == 0)
+		exec_command(config, workdir, old_mask);
+	prctl(PR_SET_NAME, "launch-init");
+	_exit(process_exit_code(process_supervise(command)));
+}
+
+int container_run(const struct container_config *config, int *exit_code,
+		  struct lerror *err)
+{
+	uid_t inside_uid = config->fake_root ? 0 : getuid();
+	gid_t inside_gid = config->fake_root ? 0 : getgid();
+	char *passwd_text = NULL, *group_text = NULL;
+	char workdir[PATH_MAX];
+	int proc_fd = -1, sync_fds[2] = { -1, -1 };
+	sigset_t old_mask;
+	pid_t launcher = getpid(), child;
+	int rc = -1;
+
+	if (account_render(config->account, config->fake_root, &passwd_text, &group_text) < 0)
+		return lerror_set(err, ENOMEM, "cannot prepare /etc/passwd for the container");
+	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0) {
+		lerror_set(err, errno, "cannot open /proc");
+		goto out;
+	}
+	if (enter_namespaces(inside_uid, inside_gid, err) < 0)
+		goto out;
+	if (process_start_watcher(proc_fd, err) < 0)
+		goto out;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		lerror_set(err, errno, "cannot become a subreaper");
+		goto out;
+	}
+	if (process_block_signals(&old_mask, err) < 0)
+		goto out;
+	if (pipe2(sync_fds, O_CLOEXEC) < 0) {
+		lerror_set(err, errno, "cannot create a pipe");
+		goto out;
+	}
+
+	/* The raw clone() is safe here because no thread exists yet; it is
+	 * needed for CLONE_NEWPID, which unshare() would apply to the FUSE
+	 * server threads as well, and that the kernel refuses. */
+	child = (pid_t)syscall(SYS_clone, SIGCHLD | (config->pid_namespace ? CLONE_NEWPID : 0), NULL, NULL, NULL, NULL);
+	if (child < 0) {
+		lerror_set(err, errno, "cannot start the container's first process");
+		goto out;
+	}
+	if (child == 0) {
+		close(sync_fds[1]);
+		run_child(config, sync_fds[0], launcher, &old_mask);
+	}
+	log_step("container process %ld started%s", (long)child, config->pid_namespace ? " in a new PID namespace" : "");
+	close(sync_fds[0]);
+	sync_fds[0] = -1;
+
+	{
+		struct rootfs_config root = {
+			.image = config->image,
+			.uid = inside_uid,
+			.gid = inside_gid,
+			.private_tmp = config->private_tmp,
+			.home = config->mount_home ? config->account->home : NULL,
+			.home_source = config->home_source,
+			.cwd = config->cwd,
+			.workdir = config->workdir,
+			.binds = config->binds,
+			.bind_count = config->bind_count,
+			.passwd_text = passwd_text,
+			.group_text = group_text,
+		};
+
+		if (rootfs_assemble(&root, workdir, err) < 0) {
+			/* The child sees EOF and exits without running anything. */
+			close(sync_fds[1]);
+			sync_fds[1] = -1;
+			process_supervise(child);
+			goto out;
+		}
+	}
+	if (write(sync_fds[1], workdir, strlen(workdir) + 1) < 0) {
+		lerror_set(err, errno, "cannot start the command");
+		close(sync_fds[1]);
+		sync_fds[1] = -1;
+		process_supervise(child);
+		goto out;
+	}
+	close(sync_fds[1]);
+	sync_fds[1] = -1;
+	*exit_code = process_exit_code(process_supervise(child));
+	rc = 0;
+out:
+	if (sync_fds[0] >= 0)
+		close(sync_fds[0]);
+	if (sync_fds[1] >= 0)
+		close(sync_fds[1]);
+	if (proc_fd >= 0)
+		close(proc_fd);
+	free(passwd_text);
+	free(group_text);
+	return rc;
+}

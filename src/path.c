@@ -1,0 +1,98 @@
+#include "config.h"
+
+#include "path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int path_normalize(const char *path, char *out, size_t size, struct lerror *err)
+{
+	size_t len = 0;
+	const char *p = path;
+
+	if (!path || !*path)
+		return lerror_set(err, 0, "invalid path '': a path must not be empty");
+	if (*path != '/')
+		return lerror_set(err, 0, "invalid path '%s': it must be absolute (start with '/')", path);
+	if (size < 2)
+		return lerror_set(err, ENAMETOOLONG, "cannot normalize path '%s'", path);
+
+	out[0] = '/';
+	len = 1;
+	while (*p) {
+		const char *start;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - start);
+		if (n == 0 || (n == 1 && start[0] == '.'))
+			continue;
+		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			/* Drop the last component; ".." at the root stays there. */
+			while (len > 1 && out[len - 1] != '/')
+				len--;
+			if (len > 1)
+				len--;
+			continue;
+		}
+		if (len + (len > 1) + n + 1 > size)
+			return lerror_set(err, ENAMETOOLONG, "cannot normalize path '%s'", path);
+		if (len > 1)
+			out[len++] = '/';
+		memcpy(out + len, start, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+bool path_is_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	if (strncmp(path, dir, n) != 0)
+		return false;
+	return path[n] == '\0' || path[n] == '/';
+}
+
+int path_open_in_root(int root_fd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	/* openat2 takes a relative path below ROOT_FD; an absolute path is
+	 * interpreted relative to ROOT_FD too under RESOLVE_IN_ROOT. */
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	char *joined;
+	size_t dlen = strlen(dir);
+
+	while (dlen > 0 && dir[dlen - 1] == '/')
+		dlen--;
+	while (*name == '/')
+		name++;
+	if (asprintf(&joined, "%.*s/%s", (int)dlen, dir, name) < 0)
+		return NULL;
+	return joined;
+}

@@ -1,0 +1,310 @@
+#include "config.h"
+
+#include "process.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const int forwarded_signals[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGWINCH,
+};
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* How long the watcher keeps killing before it gives up; processes stuck
+ * in the kernel may take a moment to die. */
+#define WATCHER_TIMEOUT_MS 30000
+
+static void supervised_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	for (size_t i = 0; i < COUNT(forwarded_signals); i++)
+		sigaddset(set, forwarded_signals[i]);
+}
+
+int process_block_signals(sigset_t *old_mask, struct lerror *err)
+{
+	sigset_t set;
+
+	supervised_set(&set);
+	if (sigprocmask(SIG_BLOCK, &set, old_mask) < 0)
+		return lerror_set(err, errno, "cannot block signals");
+	return 0;
+}
+
+void process_restore_signals(const sigset_t *old_mask)
+{
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
+}
+
+static int kill_namespace_members(int proc_fd, const struct stat *own)
+{
+	DIR *dir;
+	struct dirent *entry;
+	int killed = 0;
+	int fd = openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((entry = readdir(dir))) {
+		char path[64];
+		struct stat st;
+		char *end;
+		long pid = strtol(entry->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "%ld/ns/mnt", pid);
+		if (fstatat(proc_fd, path, &st, 0) < 0)
+			continue;
+		if (st.st_ino == own->st_ino && st.st_dev == own->st_dev) {
+			kill((pid_t)pid, SIGKILL);
+			killed++;
+		}
+	}
+	closedir(dir);
+	return killed;
+}
+
+static void run_watcher(int keepalive, int proc_fd) __attribute__((noreturn));
+
+static void run_watcher(int keepalive, int proc_fd)
+{
+	struct stat own;
+	char byte;
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+	/* The watcher must outlive Ctrl-C and the signals meant for the
+	 * command, so it leaves the terminal's session and ignores them. */
+	setsid();
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_IGN);
+	if (chdir("/") < 0)
+		_exit(1);
+	prctl(PR_SET_NAME, "launch-watcher");
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keepalive && fd != proc_fd)
+			close(fd);
+	if (fstatat(proc_fd, "self/ns/mnt", &own, 0) < 0)
+		_exit(1);
+
+	/* EOF arrives when the launcher exits, however it exits. */
+	for (;;) {
+		ssize_t n = read(keepalive, &byte, 1);
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+	for (int waited = 0; waited < WATCHER_TIMEOUT_MS; waited += 10) {
+		if (kill_namespace_members(proc_fd, &own) <= 0)
+			_exit(0);
+		nanosleep(&pause, NULL);
+	}
+	/* NOTE: a process that made its own mount namespace inside the
+	 * container is not found by this scan. */
+	_exit(1);
+}
+
+int process_start_watcher(int proc_fd, struct lerror *err)
+{
+	int pipe_fds[2], status;
+	pid_t middle;
+
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+		return lerror_set(err, errno, "cannot create the watcher's pipe");
+	/* Fork twice so that the watcher is not the launcher's child: the
+	 * launcher waits for all of its children, and the watcher must stay
+	 * after the launcher is gone. */
+	middle = fork();
+	if (middle < 0) {
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+		return lerror_set(err, errno, "cannot fork the watcher");
+	}
+	if (middle == 0) {
+		pid_t watcher = fork();
+
+		if (watcher == 0) {
+			close(pipe_fds[1]);
+			run_watcher(pipe_fds[0], proc_fd);
+		}
+		_exit(watcher < 0 ? 1 : 0);
+	}
+	close(pipe_fds[0]);
+	if (waitpid(middle, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		close(pipe_fds[1]);
+		return lerror_set(err, 0, "cannot start the watcher process");
+	}
+	/* pipe_fds[1] stays open, close-on-exec, for the launcher's lifetime. */
+	log_step("watcher started");
+	return 0;
+}
+
+int process_supervise(pid_t child)
+{
+	sigset_t set;
+	siginfo_t info;
+	int child_status = 0;
+
+	supervised_set(&set);
+	for (;;) {
+		int status;
+		pid_t pid;
+
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid == child) {
+				child_status = status;
+				log_step("command (pid %ld) ended with status %d",
+					 (long)pid, process_exit_code(status));
+			} else {
+				log_trace("reaped pid %ld", (long)pid);
+			}
+		}
+		if (pid < 0 && errno == ECHILD)
+			return child_status;
+
+		if (sigwaitinfo(&set, &info) < 0)
+			continue;
+		if (info.si_signo == SIGCHLD)
+			continue;
+		/* The terminal sends SIGINT, SIGQUIT, SIGWINCH and the like to
+		 * the whole foreground process group, command included. */
+		if (info.si_code == SI_KERNEL)
+			continue;
+		log_trace("forward signal %d to pid %ld", info.si_signo, (long)child);
+		kill(child, info.si_signo);
+	}
+}
+
+int process_exit_code(int wait_status)
+{
+	if (WIFEXITED(wait_status))
+		return WEXITSTATUS(wait_status);
+	if (WIFSIGNALED(wait_status))
+		return 128 + WTERMSIG(wait_status);
+	return EXIT_LAUNCH_ERROR;
+}
+
+static int exec_failed(const char *command, const char *path, int errnum, struct lerror *err)
+{
+	struct stat st;
+
+	if (errnum == ENOENT && stat(path, &st) == 0) {
+		lerror_set(err, 0, "cannot execute '%s': its interpreter (the '#!' line) or loader is missing in the image", command);
+		lerror_hint(err, "install the interpreter in the image or run it explicitly");
+		return lerror_exit_code(err, EXIT_CANNOT_EXECUTE);
+	}
+	if (errnum == ENOENT || errnum == ENOTDIR) {
+		lerror_set(err, 0, "command '%s' not found in the image", command);
+		lerror_hint(err, "check the path inside the image");
+		return lerror_exit_code(err, EXIT_NOT_FOUND);
+	}
+	lerror_set(err, errnum, "cannot execute '%s'", command);
+	if (errnum == EACCES)
+		lerror_hint(err, "the file is not executable or lies on a directory you cannot search");
+	else if (errnum == ENOEXEC)
+		lerror_hint(err, "the file is neither an ELF binary for this machine nor a script with a '#!' line");
+	return lerror_exit_code(err, EXIT_CANNOT_EXECUTE);
+}
+
+static const char *find_env(char *const envp[], const char *name)
+{
+	size_t length = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, length) == 0 && (*envp)[length] == '=')
+			return *envp + length + 1;
+	return NULL;
+}
+
+int process_exec(char *const argv[], char *const envp[], struct lerror *err)
+{
+	const char *command = argv[0];
+	const char *search;
+	int denied = 0;
+
+	if (!command || !*command) {
+		lerror_set(err, 0, "the command is empty");
+		return lerror_exit_code(err, EXIT_NOT_FOUND);
+	}
+	if (strchr(command, '/')) {
+		execve(command, argv, envp);
+		return exec_failed(command, command, errno, err);
+	}
+
+	search = find_env(envp, "PATH");
+	if (!search)
+		search = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = search;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t length = (size_t)(end - p);
+		char candidate[4096];
+		int n;
+
+		/* An empty PATH element means the current directory. */
+		n = snprintf(candidate, sizeof(candidate), "%.*s%s%s", (int)length, p,
+			     length ? "/" : "", command);
+		if (n > 0 && (size_t)n < sizeof(candidate)) {
+			execve(candidate, argv, envp);
+			if (errno == EACCES)
+				denied = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return exec_failed(command, candidate, errno, err);
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	if (denied) {
+		lerror_set(err, EACCES, "cannot execute '%s' found in PATH", command);
+		lerror_hint(err, "the file is not executable");
+		return lerror_exit_code(err, EXIT_CANNOT_EXECUTE);
+	}
+	lerror_set(err, 0, "command '%s' not found in the container's PATH (%s)", command, search);
+	lerror_hint(err, "give the full path of the command, or set PATH with -e PATH=...");
+	return lerror_exit_code(err, EXIT_NOT_FOUND);
+}
+
+int process_drop_privileges(bool keep_capabilities, struct lerror *err)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return lerror_set(err, errno, "cannot set no_new_privs");
+	if (keep_capabilities)
+		return 0;
+
+	/* EINVAL marks a capability number this kernel does not have. */
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return lerror_set(err, errno, "cannot drop capability %d from the bounding set", cap);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return lerror_set(err, errno, "cannot clear the ambient capabilities");
+	{
+		cap_t none = cap_init();
+		int rc;
+
+		if (!none)
+			return lerror_set(err, errno, "cannot allocate a capability set");
+		rc = cap_set_proc(none);
+		cap_free(none);
+		if (rc < 0)
+			return lerror_set(err, errno, "cannot drop capabilities");
+	}
+	return 0;
+}

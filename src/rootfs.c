@@ -1,0 +1,427 @@
+#include "config.h"
+
+#include "rootfs.h"
+#include "log.h"
+#include "mount.h"
+#include "path.h"
+#include "squashfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define STAGING "/tmp"
+
+/* Descriptors of the two roots while the container is assembled. */
+struct roots {
+	int host;	/* the host's root, at /oldroot */
+	int container;	/* the image, at /newroot */
+};
+
+/* A host path mounted into the container, used to find the working
+ * directory when it is already visible. */
+struct visible {
+	const char *source;
+	const char *destination;
+};
+
+static int pivot_root(const char *new_root, const char *put_old)
+{
+	return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+static int write_file(const char *path, const char *text, struct lerror *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	size_t length = strlen(text);
+
+	if (fd < 0)
+		return lerror_set(err, errno, "cannot create %s in the staging tmpfs", path);
+	if (write(fd, text, length) != (ssize_t)length) {
+		close(fd);
+		return lerror_set(err, errno, "cannot write %s in the staging tmpfs", path);
+	}
+	close(fd);
+	return 0;
+}
+
+static int enter_staging(const struct rootfs_config *config, struct lerror *err)
+{
+	log_step("make all mounts private");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return lerror_set(err, errno, "cannot make the mounts of the new namespace private");
+	log_step("tmpfs on %s as the staging root", STAGING);
+	if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+		return lerror_set(err, errno, "cannot mount the staging tmpfs on %s", STAGING);
+	if (mkdir(STAGING "/oldroot", 0755) < 0 || mkdir(STAGING "/newroot", 0755) < 0)
+		return lerror_set(err, errno, "cannot create directories in the staging tmpfs");
+	if (write_file(STAGING "/passwd", config->passwd_text, err) < 0 ||
+	    write_file(STAGING "/group", config->group_text, err) < 0)
+		return -1;
+	if (chdir(STAGING) < 0)
+		return lerror_set(err, errno, "cannot enter the staging tmpfs");
+	log_step("pivot_root into the staging tmpfs, host root at /oldroot");
+	if (pivot_root(".", "oldroot") < 0)
+		return lerror_set(err, errno, "cannot pivot_root into the staging tmpfs");
+	if (chdir("/") < 0)
+		return lerror_set(err, errno, "cannot enter the staging root");
+	return 0;
+}
+
+static int mount_image(const struct rootfs_config *config, struct roots *roots,
+		       struct lerror *err)
+{
+	struct image *image = config->image;
+
+	if (image->kind == IMAGE_SQUASHFS) {
+		if (squashfs_mount(image->squashfs, "/oldroot/dev/fuse", "/newroot", config->uid, config->gid, err) < 0)
+			return -1;
+	} else {
+		int source = path_open_in_root(roots->host, image->path, O_PATH | O_DIRECTORY);
+		int dest = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+		int rc;
+
+		if (source < 0 || dest < 0) {
+			lerror_set(err, errno, "cannot open image directory '%s' in the new namespace", image->path);
+			if (source >= 0)
+				close(source);
+			if (dest >= 0)
+				close(dest);
+			return -1;
+		}
+		rc = mount_bind_fd(source, dest, false, image->path, err);
+		close(source);
+		close(dest);
+		if (rc < 0)
+			return -1;
+		if (mount_setattr(AT_FDCWD, "/newroot", AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			return lerror_set(err, errno, "cannot make image directory '%s' read-only", image->path);
+	}
+	roots->container = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (roots->container < 0)
+		return lerror_set(err, errno, "cannot open the container's root");
+	return 0;
+}
+
+/* Open the mount point PATH inside the container for a source of type
+ * SOURCE_MODE. Return the descriptor, or -1 with ERR set (errno ENOENT
+ * when the mount point is missing). */
+static int open_destination(struct roots *roots, const char *path, mode_t source_mode,
+			    const char *what, struct lerror *err)
+{
+	struct stat st;
+	int fd = path_open_in_root(roots->container, path, O_PATH);
+
+	if (fd < 0) {
+		int saved = errno;
+
+		if (saved == ENOENT) {
+			lerror_set(err, 0, "cannot mount %s: %s does not exist in the image", what, path);
+			lerror_hint(err, "the image is read-only, so a mount point must already exist in it; choose another destination or add %s to the image", path);
+		} else {
+			lerror_set(err, saved, "cannot open mount point %s in the image for %s", path, what);
+		}
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		lerror_set(err, errno, "cannot inspect mount point %s", path);
+		close(fd);
+		return -1;
+	}
+	if (S_ISDIR(source_mode) != S_ISDIR(st.st_mode)) {
+		lerror_set(err, 0, "cannot mount %s on %s: %s", what, path,
+			   S_ISDIR(source_mode) ? "the source is a directory but the destination is not"
+						: "the source is a file but the destination is a directory");
+		lerror_hint(err, "bind a directory onto a directory and a file onto a file");
+		close(fd);
+		errno = ENOTDIR;
+		return -1;
+	}
+	return fd;
+}
+
+/* Bind the host path SOURCE on the container path DESTINATION. */
+static int bind_host_path(struct roots *roots, const char *source, const char *destination,
+			  bool read_only, const char *what, struct lerror *err)
+{
+	struct stat st;
+	char label[PATH_MAX * 2 + 64];
+	int source_fd, dest_fd, rc;
+
+	source_fd = path_open_in_root(roots->host, source, O_PATH);
+	if (source_fd < 0 || fstat(source_fd, &st) < 0) {
+		lerror_set(err, errno, "cannot open %s '%s' on the host", what, source);
+		if (source_fd >= 0)
+			close(source_fd);
+		return -1;
+	}
+	dest_fd = open_destination(roots, destination, st.st_mode, what, err);
+	if (dest_fd < 0) {
+		int saved = errno;
+
+		close(source_fd);
+		errno = saved;
+		return -1;
+	}
+	snprintf(label, sizeof(label), "%s %s on %s", what, source, destination);
+	rc = mount_bind_fd(source_fd, dest_fd, read_only, label, err);
+	close(source_fd);
+	close(dest_fd);
+	return rc;
+}
+
+/* Bind a host file over an image file that may be missing; a missing
+ * mount point only costs a -v line. */
+static int bind_optional_file(struct roots *roots, int source_dir, const char *source,
+			      const char *destination, const char *what, struct lerror *err)
+{
+	struct stat st;
+	int source_fd, dest_fd, rc;
+
+	source_fd = path_open_in_root(source_dir, source, O_PATH);
+	if (source_fd < 0) {
+		log_info("%s not mounted: %s is missing on the host", what, source);
+		return 0;
+	}
+	if (fstat(source_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_info("%s not mounted: %s is not a regular file", what, source);
+		close(source_fd);
+		return 0;
+	}
+	dest_fd = path_open_in_root(roots->container, destination, O_PATH);
+	if (dest_fd < 0 || fstat(dest_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_info("%s not mounted: the image has no file %s", what, destination);
+		if (dest_fd >= 0)
+			close(dest_fd);
+		close(source_fd);
+		return 0;
+	}
+	rc = mount_bind_fd(source_fd, dest_fd, false, destination, err);
+	close(source_fd);
+	close(dest_fd);
+	return rc;
+}
+
+static int mount_system(const struct rootfs_config *config, struct roots *roots,
+			struct lerror *err)
+{
+	static const char *const trees[] = { "/proc", "/sys", "/dev" };
+	int staging;
+
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
+		if (bind_host_path(roots, trees[i], trees[i], false, trees[i], err) < 0)
+			return -1;
+
+	if (config->private_tmp) {
+		struct stat st = { .st_mode = S_IFDIR };
+		int dest = open_destination(roots, "/tmp", st.st_mode, "a private /tmp", err);
+
+		if (dest < 0)
+			return -1;
+		if (mount_tmpfs_fd(dest, "mode=1777", "/tmp", err) < 0) {
+			close(dest);
+			return -1;
+		}
+		close(dest);
+	} else if (bind_host_path(roots, "/tmp", "/tmp", false, "the host's /tmp", err) < 0) {
+		return -1;
+	}
+
+	if (bind_optional_file(roots, roots->host, "/etc/hosts", "/etc/hosts", "the host's /etc/hosts", err) < 0 ||
+	    bind_optional_file(roots, roots->host, "/etc/resolv.conf", "/etc/resolv.conf", "the host's /etc/resolv.conf", err) < 0)
+		return -1;
+
+	staging = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (staging < 0)
+		return lerror_set(err, errno, "cannot open the staging root");
+	if (bind_optional_file(roots, staging, "/passwd", "/etc/passwd", "the generated /etc/passwd", err) < 0 ||
+	    bind_optional_file(roots, staging, "/group", "/etc/group", "the generated /etc/group", err) < 0) {
+		close(staging);
+		return -1;
+	}
+	close(staging);
+	return 0;
+}
+
+/* Mount the home directory at its own path. When the image lacks that
+ * directory but has its parent (an image's /home is usually empty), an
+ * empty tmpfs covers the parent and receives the mount point. */
+static int mount_home(const struct rootfs_config *config, struct roots *roots,
+		      struct lerror *err)
+{
+	char parent[PATH_MAX];
+	const char *base;
+	int fd, parent_fd;
+
+	fd = path_open_in_root(roots->container, config->home, O_PATH | O_DIRECTORY);
+	if (fd >= 0) {
+		close(fd);
+		return bind_host_path(roots, config->home_source, config->home, false, "home directory", err);
+	}
+	if (path_normalize(config->home, parent, sizeof(parent), err) < 0)
+		return -1;
+	base = strrchr(parent, '/');
+	if (base == parent) {
+		log_warning("home directory %s not mounted: the image has no such directory; use --no-home to silence this", config->home);
+		return 1;
+	}
+	parent[base - parent] = '\0';
+	base = config->home + strlen(config->home);
+	while (base > config->home && base[-1] == '/')
+		base--;
+	while (base > config->home && base[-1] != '/')
+		base--;
+
+	parent_fd = path_open_in_root(roots->container, parent, O_PATH | O_DIRECTORY);
+	if (parent_fd < 0) {
+		log_warning("home directory %s not mounted: the image has neither it nor %s; use --no-home to silence this", config->home, parent);
+		return 1;
+	}
+	log_info("the image has no %s: an empty tmpfs covers %s to hold it", config->home, parent);
+	if (mount_tmpfs_fd(parent_fd, "mode=0755", parent, err) < 0) {
+		close(parent_fd);
+		return -1;
+	}
+	close(parent_fd);
+	parent_fd = path_open_in_root(roots->container, parent, O_RDONLY | O_DIRECTORY);
+	if (parent_fd < 0)
+		return lerror_set(err, errno, "cannot open the tmpfs on %s", parent);
+	if (mkdirat(parent_fd, base, 0755) < 0 && errno != EEXIST) {
+		close(parent_fd);
+		return lerror_set(err, errno, "cannot create %s in the tmpfs", config->home);
+	}
+	close(parent_fd);
+	return bind_host_path(roots, config->home_source, config->home, false, "home directory", err);
+}
+
+/* Find the container path under which the host directory CWD is visible. */
+static bool find_visible(const struct visible *visible, size_t count, const char *cwd,
+			 char out[PATH_MAX])
+{
+	/* Later mounts cover earlier ones, so search from the last. */
+	for (size_t i = count; i-- > 0;) {
+		size_t n = strlen(visible[i].source);
+
+		if (!path_is_within(cwd, visible[i].source))
+			continue;
+		if (n == 1)
+			n = 0;
+		if ((size_t)snprintf(out, PATH_MAX, "%s%s", visible[i].destination, cwd + n) >= PATH_MAX)
+			return false;
+		if (out[0] == '/' && out[1] == '/')
+			memmove(out, out + 1, strlen(out));
+		return true;
+	}
+	return false;
+}
+
+static int choose_workdir(const struct rootfs_config *config, struct roots *roots,
+			  const struct visible *visible, size_t count, bool home_mounted,
+			  char workdir[PATH_MAX], struct lerror *err)
+{
+	int fd;
+
+	if (config->workdir) {
+		if (path_normalize(config->workdir, workdir, PATH_MAX, err) < 0)
+			return -1;
+		fd = path_open_in_root(roots->container, workdir, O_PATH | O_DIRECTORY);
+		if (fd < 0) {
+			lerror_set(err, errno, "cannot use working directory '%s' given with --cd", config->workdir);
+			return lerror_hint(err, "give a directory that exists inside the container");
+		}
+		close(fd);
+		log_info("working directory: %s (from --cd)", workdir);
+		return 0;
+	}
+	if (find_visible(visible, count, config->cwd, workdir)) {
+		log_info("working directory: %s (already visible)", workdir);
+		return 0;
+	}
+	if (bind_host_path(roots, config->cwd, config->cwd, false, "working directory", err) == 0) {
+		snprintf(workdir, PATH_MAX, "%s", config->cwd);
+		log_info("working directory: %s (bound from the host)", workdir);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -1;
+	snprintf(workdir, PATH_MAX, "%s", home_mounted ? config->home : "/");
+	log_warning("working directory %s is not in the image and cannot be bound there; starting in %s (use --cd DIR to choose)",
+		    config->cwd, workdir);
+	return 0;
+}
+
+static int enter_container_root(struct lerror *err)
+{
+	log_step("pivot_root into the container's root");
+	if (chdir("/newroot") < 0)
+		return lerror_set(err, errno, "cannot enter the container's root");
+	/* With new_root and put_old the same, the old root is stacked on the
+	 * new one and detached next (pivot_root(2), "NOTES"). */
+	if (pivot_root(".", ".") < 0)
+		return lerror_set(err, errno, "cannot pivot_root into the container's root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return lerror_set(err, errno, "cannot detach the host's root");
+	if (chdir("/") < 0)
+		return lerror_set(err, errno, "cannot enter the container's root");
+	return 0;
+}
+
+int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
+		    struct lerror *err)
+{
+	struct roots roots = { .host = -1, .container = -1 };
+	struct visible visible[config->bind_count + 2];
+	size_t count = 0;
+	bool home_mounted = false;
+	int rc = -1;
+
+	if (enter_staging(config, err) < 0)
+		return -1;
+	roots.host = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (roots.host < 0)
+		return lerror_set(err, errno, "cannot open the host's root");
+	if (mount_image(config, &roots, err) < 0 || mount_system(config, &roots, err) < 0)
+		goto out;
+	if (!config->private_tmp)
+		visible[count++] = (struct visible){ "/tmp", "/tmp" };
+
+	if (config->home) {
+		int home = mount_home(config, &roots, err);
+
+		if (home < 0)
+			goto out;
+		if (home == 0) {
+			home_mounted = true;
+			visible[count++] = (struct visible){ config->home_source, config->home };
+		}
+	}
+	for (size_t i = 0; i < config->bind_count; i++) {
+		const struct bind_spec *bind = &config->binds[i];
+
+		log_info("bind %s on %s%s", bind->source, bind->destination, bind->read_only ? " (read-only)" : "");
+		if (bind_host_path(&roots, bind->source, bind->destination, bind->read_only, "bind source", err) < 0)
+			goto out;
+		visible[count++] = (struct visible){ bind->source, bind->destination };
+	}
+	if (choose_workdir(config, &roots, visible, count, home_mounted, workdir, err) < 0)
+		goto out;
+	close(roots.host);
+	roots.host = -1;
+	close(roots.container);
+	roots.container = -1;
+	rc = enter_container_root(err);
+out:
+	if (roots.host >= 0)
+		close(roots.host);
+	if (roots.container >= 0)
+		close(roots.container);
+	return rc;
+}

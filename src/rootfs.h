@@ -1,0 +1,44 @@
+/* Assembly of the container's root file system.
+ *
+ * Runs in the launcher's process after it entered its new user and mount
+ * namespaces. A tmpfs on /tmp becomes a staging root with the host's root
+ * below it at /oldroot (the host's /tmp reappears there once the tmpfs is
+ * moved away by pivot_root). The image is mounted at /newroot, host paths
+ * are bound into it from /oldroot, and a second pivot_root makes it "/"
+ * and detaches everything else, so host files outside the binds are no
+ * longer reachable.
+ */
+#ifndef LAUNCH_ROOTFS_H
+#define LAUNCH_ROOTFS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "bind.h"
+#include "error.h"
+#include "image.h"
+
+struct rootfs_config {
+	struct image *image;
+	uid_t uid;		/* the caller's ids inside the namespace */
+	gid_t gid;
+	bool private_tmp;
+	const char *home;	/* home directory path, or NULL for --no-home */
+	const char *home_source; /* its physical path on the host */
+	const char *cwd;	/* physical current directory on the host */
+	const char *workdir;	/* -c DIR, a container path, or NULL */
+	const struct bind_spec *binds; /* sources are absolute host paths */
+	size_t bind_count;
+	const char *passwd_text;
+	const char *group_text;
+};
+
+/* Build the container's root as described above and make it the root of
+ * the calling process (and of every process of the mount namespace whose
+ * root was the old one). Store the directory the command starts in, a
+ * container path, into WORKDIR. Return 0 or -1 with ERR set. */
+int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
+		    struct lerror *err);
+
+#endif

@@ -1,0 +1,38 @@
+/* SquashFS images served through FUSE inside launch's own process.
+ *
+ * The image is read with libsquashfuse's low-level operations, and the
+ * FUSE file system is mounted with mount(2) from inside the container's
+ * user namespace (Linux 4.18 and later allow that), so no external
+ * squashfuse process, no fusermount and nothing setuid is involved.
+ */
+#ifndef LAUNCH_SQUASHFS_H
+#define LAUNCH_SQUASHFS_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+struct squashfs;
+
+/* Check the SquashFS image open as FD (PATH is used in messages): magic,
+ * version, compression, size against the superblock, then open its
+ * tables. On success *OUT owns FD. Return 0 or -1 with ERR naming PATH. */
+int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror *err);
+
+/* Mount the image read-only, nosuid and nodev on MOUNTPOINT and start a
+ * thread that serves its requests until the mount goes away. DEVICE is
+ * the path of /dev/fuse as the caller sees it. Must be called inside the
+ * user and mount namespaces that will own the mount. UID and GID are the
+ * owner ids as seen inside that user namespace. */
+int squashfs_mount(struct squashfs *image, const char *device, const char *mountpoint,
+		   uid_t uid, gid_t gid, struct lerror *err);
+
+/* Write the names of the compressions libsquashfuse was built with, comma
+ * separated, into BUF. */
+void squashfs_supported_compressions(char *buf, size_t size);
+
+/* Release IMAGE. Only valid when it is not mounted or its server thread
+ * has ended. */
+void squashfs_close(struct squashfs *image);
+
+#endif
