@@ -93,9 +93,10 @@ static void run_child(const struct container_config *config, int sync_fd, pid_t 
 	pid_t command;
 
 	lerror_clear(&err);
-	/* A quicker end than the watcher's when the launcher dies. */
+	/* A quicker end than the watcher's when the launcher dies. In a new
+	 * PID namespace the parent is outside it and getppid() returns 0. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != launcher)
+	if (getppid() != (config->pid_namespace ? 0 : launcher))
 		_exit(EXIT_LAUNCH_ERROR);
 	if (chdir("/") < 0 || wait_for_root(sync_fd, workdir) < 0)
 		_exit(EXIT_LAUNCH_ERROR);

@@ -40,6 +40,9 @@ int process_block_signals(sigset_t *old_mask, struct lerror *err)
 	sigset_t set;
 
 	supervised_set(&set);
+	/* A write to the pipe of a child that already died must fail with
+	 * EPIPE, not kill the launcher. */
+	sigaddset(&set, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &set, old_mask) < 0)
 		return lerror_set(err, errno, "cannot block signals");
 	return 0;

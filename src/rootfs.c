@@ -163,7 +163,8 @@ static int bind_host_path(struct roots *roots, const char *source, const char *d
 			close(source_fd);
 		return -1;
 	}
-	dest_fd = open_destination(roots, destination, st.st_mode, what, err);
+	snprintf(label, sizeof(label), "%s %s on %s", what, source, destination);
+	dest_fd = open_destination(roots, destination, st.st_mode, label, err);
 	if (dest_fd < 0) {
 		int saved = errno;
 
@@ -171,7 +172,6 @@ static int bind_host_path(struct roots *roots, const char *source, const char *d
 		errno = saved;
 		return -1;
 	}
-	snprintf(label, sizeof(label), "%s %s on %s", what, source, destination);
 	rc = mount_bind_fd(source_fd, dest_fd, read_only, label, err);
 	close(source_fd);
 	close(dest_fd);
@@ -407,7 +407,7 @@ int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 		const struct bind_spec *bind = &config->binds[i];
 
 		log_info("bind %s on %s%s", bind->source, bind->destination, bind->read_only ? " (read-only)" : "");
-		if (bind_host_path(&roots, bind->source, bind->destination, bind->read_only, "bind source", err) < 0)
+		if (bind_host_path(&roots, bind->source, bind->destination, bind->read_only, "bind", err) < 0)
 			goto out;
 		visible[count++] = (struct visible){ bind->source, bind->destination };
 	}

@@ -272,6 +272,11 @@ void squashfs_close(struct squashfs *image)
 {
 	if (!image)
 		return;
+	/* A running server thread may still answer the kernel (FORGET
+	 * requests arrive until the mount is gone), so a mounted image is left
+	 * to the end of the process, which tears both down. */
+	if (image->server_started)
+		return;
 	if (image->session)
 		fuse_session_destroy(image->session);
 	else if (image->fuse_fd >= 0)
