@@ -128,15 +128,12 @@ int container_run(const struct container_config *config, int *exit_code,
 {
 	uid_t inside_uid = config->fake_root ? 0 : getuid();
 	gid_t inside_gid = config->fake_root ? 0 : getgid();
-	char *passwd_text = NULL, *group_text = NULL;
 	char workdir[PATH_MAX];
 	int proc_fd = -1, sync_fds[2] = { -1, -1 };
 	sigset_t old_mask;
 	pid_t launcher = getpid(), child;
 	int rc = -1;
 
-	if (account_render(config->account, config->fake_root, &passwd_text, &group_text) < 0)
-		return lerror_set(err, ENOMEM, "cannot prepare /etc/passwd for the container");
 	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0) {
 		lerror_set(err, errno, "cannot open /proc");
@@ -185,8 +182,8 @@ int container_run(const struct container_config *config, int *exit_code,
 			.workdir = config->workdir,
 			.binds = config->binds,
 			.bind_count = config->bind_count,
-			.passwd_text = passwd_text,
-			.group_text = group_text,
+			.account = config->account,
+			.fake_root = config->fake_root,
 		};
 
 		if (rootfs_assemble(&root, workdir, err) < 0) {
@@ -215,7 +212,5 @@ out:
 		close(sync_fds[1]);
 	if (proc_fd >= 0)
 		close(proc_fd);
-	free(passwd_text);
-	free(group_text);
 	return rc;
 }

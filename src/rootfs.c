@@ -61,9 +61,6 @@ static int enter_staging(const struct rootfs_config *config, struct lerror *err)
 		return lerror_set(err, errno, "cannot mount the staging tmpfs on %s", STAGING);
 	if (mkdir(STAGING "/oldroot", 0755) < 0 || mkdir(STAGING "/newroot", 0755) < 0)
 		return lerror_set(err, errno, "cannot create directories in the staging tmpfs");
-	if (write_file(STAGING "/passwd", config->passwd_text, err) < 0 ||
-	    write_file(STAGING "/group", config->group_text, err) < 0)
-		return -1;
 	if (chdir(STAGING) < 0)
 		return lerror_set(err, errno, "cannot enter the staging tmpfs");
 	log_step("pivot_root into the staging tmpfs, host root at /oldroot");
@@ -210,6 +207,32 @@ static int bind_optional_file(struct roots *roots, int source_dir, const char *s
 	return rc;
 }
 
+/* Render /etc/passwd and /etc/group into the staging root. A login shell
+ * that the image lacks (a host's /bin/zsh, say) becomes /bin/sh. */
+static int write_account_files(const struct rootfs_config *config, struct roots *roots,
+			       struct lerror *err)
+{
+	struct account account = *config->account;
+	char *passwd_text, *group_text;
+	int shell = path_open_in_root(roots->container, account.shell, O_PATH);
+	int rc;
+
+	if (shell >= 0) {
+		close(shell);
+	} else {
+		log_info("login shell %s is not in the image; /etc/passwd names /bin/sh", account.shell);
+		account.shell = (char *)"/bin/sh";
+	}
+	if (account_render(&account, config->fake_root, &passwd_text, &group_text) < 0)
+		return lerror_set(err, ENOMEM, "cannot prepare /etc/passwd for the container");
+	rc = write_file("/passwd", passwd_text, err);
+	if (rc == 0)
+		rc = write_file("/group", group_text, err);
+	free(passwd_text);
+	free(group_text);
+	return rc;
+}
+
 static int mount_system(const struct rootfs_config *config, struct roots *roots,
 			struct lerror *err)
 {
@@ -239,6 +262,8 @@ static int mount_system(const struct rootfs_config *config, struct roots *roots,
 	    bind_optional_file(roots, roots->host, "/etc/resolv.conf", "/etc/resolv.conf", "the host's /etc/resolv.conf", err) < 0)
 		return -1;
 
+	if (write_account_files(config, roots, err) < 0)
+		return -1;
 	staging = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (staging < 0)
 		return lerror_set(err, errno, "cannot open the staging root");

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "account.h"
 #include "bind.h"
 #include "error.h"
 #include "image.h"
@@ -30,8 +31,8 @@ struct rootfs_config {
 	const char *workdir;	/* -c DIR, a container path, or NULL */
 	const struct bind_spec *binds; /* sources are absolute host paths */
 	size_t bind_count;
-	const char *passwd_text;
-	const char *group_text;
+	const struct account *account; /* the caller, for /etc/passwd */
+	bool fake_root;
 };
 
 /* Build the container's root as described above and make it the root of
