@@ -39,7 +39,7 @@ static int enter_namespaces(uid_t inside_uid, gid_t inside_gid, struct lerror *e
 }
 
 /* Read the working directory that the launcher sends once the root is
- * ready; EOF without it means the launcher failed and already said why. */
+ * ready. EOF without it means the launcher failed and reported the error. */
 static int wait_for_root(int sync_fd, char workdir[PATH_MAX])
 {
 	size_t used = 0;
@@ -154,9 +154,9 @@ int container_run(const struct container_config *config, int *exit_code,
 		goto out;
 	}
 
-	/* The raw clone() is safe here because no thread exists yet; it is
-	 * needed for CLONE_NEWPID, which unshare() would apply to the FUSE
-	 * server threads as well, and that the kernel refuses. */
+	/* CLONE_NEWPID goes to clone() because unshare() would apply it to
+	 * the FUSE server threads too, which the kernel rejects. The raw
+	 * clone() is safe because no thread exists yet. */
 	child = (pid_t)syscall(SYS_clone, SIGCHLD | (config->pid_namespace ? CLONE_NEWPID : 0), NULL, NULL, NULL, NULL);
 	if (child < 0) {
 		lerror_set(err, errno, "cannot start the container's first process");
@@ -187,7 +187,7 @@ int container_run(const struct container_config *config, int *exit_code,
 		};
 
 		if (rootfs_assemble(&root, workdir, err) < 0) {
-			/* The child sees EOF and exits without running anything. */
+			/* The child reads EOF and exits without running anything. */
 			close(sync_fds[1]);
 			sync_fds[1] = -1;
 			process_supervise(child);

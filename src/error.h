@@ -3,8 +3,8 @@
  * Functions in src/ never exit and never print errors themselves: they fill
  * a struct lerror and return -1. Only a program's main() (or the Slurm
  * plugin's entry points) decides how to report it. The message names the
- * operation and the value; strerror() of errnum is added once, when the
- * record is printed, followed by the hint, which says what to do next.
+ * operation and the value. strerror() of errnum is added once, when the
+ * record is printed, followed by the hint: what the user can do next.
  */
 #ifndef LAUNCH_ERROR_H
 #define LAUNCH_ERROR_H

@@ -189,7 +189,7 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 static void serve_init(void *userdata, struct fuse_conn_info *conn)
 {
 	/* The image never changes, so let the kernel read ahead as far as it
-	 * offers; libfuse already asks for reads of up to 1 MiB. */
+	 * offers. libfuse 3.14 already negotiates reads of up to 1 MiB. */
 	conn->max_readahead = UINT32_MAX;
 	log_trace("FUSE connection ready: max_read %u, max_readahead %u", conn->max_read, conn->max_readahead);
 }
@@ -234,9 +234,9 @@ int squashfs_mount(struct squashfs *image, const char *device, const char *mount
 	image->fuse_fd = open(device, O_RDWR | O_CLOEXEC);
 	if (image->fuse_fd < 0)
 		return lerror_set(err, errno, "cannot open %s to mount image '%s'", device, image->path);
-	/* default_permissions lets the kernel check mode bits as on any file
-	 * system; allow_other admits only processes of this user namespace
-	 * and its children, which are all the caller's. */
+	/* default_permissions makes the kernel check mode bits as on any file
+	 * system. allow_other admits only processes of this user namespace
+	 * and its children, which all belong to the caller. */
 	snprintf(options, sizeof(options),
 		 "fd=%d,rootmode=40000,user_id=%lu,group_id=%lu,default_permissions,allow_other",
 		 image->fuse_fd, (unsigned long)uid, (unsigned long)gid);
@@ -250,8 +250,8 @@ int squashfs_mount(struct squashfs *image, const char *device, const char *mount
 	fuse_opt_free_args(&args);
 	if (!image->session)
 		return lerror_set(err, 0, "cannot create the FUSE session for image '%s'", image->path);
-	/* "/dev/fd/N" tells libfuse that the file system is already mounted
-	 * on descriptor N, so it neither mounts nor calls fusermount3. */
+	/* With "/dev/fd/N" libfuse uses the already mounted descriptor N, so
+	 * it neither mounts nor calls fusermount3. */
 	snprintf(fd_path, sizeof(fd_path), "/dev/fd/%d", image->fuse_fd);
 	if (fuse_session_mount(image->session, fd_path) != 0)
 		return lerror_set(err, 0, "cannot attach the FUSE session of image '%s' to %s", image->path, fd_path);
@@ -272,9 +272,9 @@ void squashfs_close(struct squashfs *image)
 {
 	if (!image)
 		return;
-	/* A running server thread may still answer the kernel (FORGET
-	 * requests arrive until the mount is gone), so a mounted image is left
-	 * to the end of the process, which tears both down. */
+	/* A running server thread may still reply to the kernel, because
+	 * FORGET requests arrive until the mount is gone. The end of the
+	 * process releases a mounted image. */
 	if (image->server_started)
 		return;
 	if (image->session)
