@@ -124,8 +124,10 @@ int account_render(const struct account *account, bool fake_root,
 		}
 	}
 	if (n < 0) {
+		/* asprintf() leaves its pointer undefined when it fails. */
 		free(*passwd_text);
 		*passwd_text = NULL;
+		*group_text = NULL;
 		return -1;
 	}
 	return 0;

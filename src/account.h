@@ -31,7 +31,8 @@ int account_from_host(struct account *account, struct lerror *err);
 void account_free(struct account *account);
 
 /* Return true when NAME is usable as a user or group name in passwd(5):
- * non-empty, at most 32 bytes, no ':', no newline, not starting with '-'. */
+ * 1 to 32 bytes, not starting with '-', and free of ':', ',', '/', spaces,
+ * tabs and line breaks. */
 bool account_name_valid(const char *name);
 
 /* Render the container's passwd and group files for ACCOUNT into new

@@ -125,11 +125,13 @@ size_t env_list_unset_matching(struct env_list *list, const char *pattern)
 	for (size_t i = 0; i < list->count; i++) {
 		char *entry = list->entries[i];
 		size_t length = strcspn(entry, "=");
-		char name[length + 1];
+		int match;
 
-		memcpy(name, entry, length);
-		name[length] = '\0';
-		if (fnmatch(pattern, name, 0) == 0) {
+		/* Match the name alone: cut the entry at '=' for a moment. */
+		entry[length] = '\0';
+		match = fnmatch(pattern, entry, 0);
+		entry[length] = '=';
+		if (match == 0) {
 			free(entry);
 			removed++;
 		} else {
@@ -201,14 +203,14 @@ int env_file_load(struct env_list *list, const char *path, struct lerror *err)
 		if (name_len == 0)
 			continue;
 		{
-			char name_copy[name_len + 1];
+			char *name_copy = strndup(name, name_len);
 
-			memcpy(name_copy, name, name_len);
-			name_copy[name_len] = '\0';
-			if (env_list_set(list, name_copy, value) < 0) {
+			if (!name_copy || env_list_set(list, name_copy, value) < 0) {
+				free(name_copy);
 				rc = lerror_set(err, ENOMEM, "cannot load environment file '%s'", path);
 				break;
 			}
+			free(name_copy);
 		}
 	}
 	if (rc == 0 && ferror(file))
