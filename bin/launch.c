@@ -8,6 +8,7 @@
 #include "error.h"
 #include "image.h"
 #include "log.h"
+#include "path.h"
 #include "squashfs.h"
 
 #include <errno.h>
@@ -115,6 +116,47 @@ static int usage_error(struct lerror *err, const char *what, const char *value)
 	return lerror_hint(err, "see 'launch --help'");
 }
 
+/* Explain why getopt_long() rejected TEXT, the argument it stopped at.
+ * glibc sets optopt to an option's internal value, so the text itself is
+ * examined: a misused, ambiguous or unknown long option, or an unknown
+ * short one. */
+static int option_error(const char *text, struct lerror *err)
+{
+	size_t length;
+	const struct option *match = NULL;
+	int matches = 0;
+
+	if (strncmp(text, "--", 2) != 0) {
+		if (strlen(text) == 2)
+			lerror_set(err, 0, "unknown option '%s'", text);
+		else
+			lerror_set(err, 0, "unknown option '-%c' in '%s'", optopt ? optopt : '?', text);
+		return lerror_hint(err, "see 'launch --help'");
+	}
+	length = strcspn(text + 2, "=");
+	for (const struct option *o = long_options; o->name; o++) {
+		if (strncmp(o->name, text + 2, length) != 0)
+			continue;
+		if (strlen(o->name) == length) {
+			match = o;
+			matches = 1;
+			break;
+		}
+		match = o;
+		matches++;
+	}
+	if (matches > 1) {
+		lerror_set(err, 0, "ambiguous option '%s'", text);
+		return lerror_hint(err, "write the option in full; see 'launch --help'");
+	}
+	if (matches == 1 && text[2 + length] == '=' && match->has_arg == no_argument) {
+		lerror_set(err, 0, "option '--%s' takes no value, but '%s' gives one", match->name, text);
+		return lerror_hint(err, "write '--%s' alone", match->name);
+	}
+	lerror_set(err, 0, "unknown option '%s'", text);
+	return lerror_hint(err, "see 'launch --help'");
+}
+
 static void *append(void *array, size_t *count, size_t size)
 {
 	char *grown = realloc(array, (*count + 1) * size);
@@ -184,9 +226,7 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 		case ':':
 			return usage_error(err, "missing value for option ", argv[optind - 1]);
 		default:
-			if (optopt)
-				return usage_error(err, "unknown option -", (char[]){ (char)optopt, '\0' });
-			return usage_error(err, "unknown option ", argv[optind - 1]);
+			return option_error(argv[optind - 1], err);
 		}
 	}
 	if (optind >= argc)
@@ -345,6 +385,10 @@ int main(int argc, char **argv)
 		goto fail;
 
 	mount_home = !options.no_home;
+	if (mount_home && path_is_system(account.home)) {
+		log_info("home directory %s not mounted: it is a system directory", account.home);
+		mount_home = false;
+	}
 	if (mount_home && !realpath(account.home, home_source)) {
 		log_warning("home directory %s not mounted: %s on the host; use --no-home to silence this",
 			    account.home, strerror(errno));

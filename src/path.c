@@ -83,6 +83,21 @@ int path_open_in_root(int root_fd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 }
 
+bool path_is_system(const char *path)
+{
+	static const char *const trees[] = {
+		"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
+		"/proc", "/run", "/sbin", "/sys", "/usr",
+	};
+
+	if (strcmp(path, "/") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
+		if (path_is_within(path, trees[i]))
+			return true;
+	return false;
+}
+
 char *path_join(const char *dir, const char *name)
 {
 	char *joined;

@@ -30,6 +30,13 @@ bool path_is_within(const char *path, const char *dir);
  * is added. Return the descriptor or -1 with errno set. */
 int path_open_in_root(int root_fd, const char *path, int flags);
 
+/* Return true when the normalized absolute PATH is "/" or lies in a
+ * directory that belongs to the operating system (/bin, /boot, /dev, /etc,
+ * /lib*, /proc, /run, /sbin, /sys, /usr). launch never binds such a host
+ * directory implicitly, as the working or home directory, because it
+ * would replace the image's own. */
+bool path_is_system(const char *path);
+
 /* Join DIR and NAME with one slash into a new string; NULL on ENOMEM. */
 char *path_join(const char *dir, const char *name);
 

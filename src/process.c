@@ -265,9 +265,13 @@ int process_exec(char *const argv[], char *const envp[], struct lerror *err)
 		n = snprintf(candidate, sizeof(candidate), "%.*s%s%s", (int)length, p,
 			     length ? "/" : "", command);
 		if (n > 0 && (size_t)n < sizeof(candidate)) {
+			struct stat st;
+
 			execve(candidate, argv, envp);
 			if (errno == EACCES)
 				denied = 1;
+			else if (errno == ENOENT && stat(candidate, &st) == 0)
+				return exec_failed(command, candidate, ENOENT, err); /* missing interpreter */
 			else if (errno != ENOENT && errno != ENOTDIR)
 				return exec_failed(command, candidate, errno, err);
 		}

@@ -178,7 +178,8 @@ static int bind_host_path(struct roots *roots, const char *source, const char *d
 /* Bind a host file over an image file that may be missing; a missing
  * mount point only costs a -v line. */
 static int bind_optional_file(struct roots *roots, int source_dir, const char *source,
-			      const char *destination, const char *what, struct lerror *err)
+			      const char *destination, bool read_only, const char *what,
+			      struct lerror *err)
 {
 	struct stat st;
 	int source_fd, dest_fd, rc;
@@ -201,7 +202,7 @@ static int bind_optional_file(struct roots *roots, int source_dir, const char *s
 		close(source_fd);
 		return 0;
 	}
-	rc = mount_bind_fd(source_fd, dest_fd, false, destination, err);
+	rc = mount_bind_fd(source_fd, dest_fd, read_only, destination, err);
 	close(source_fd);
 	close(dest_fd);
 	return rc;
@@ -258,8 +259,8 @@ static int mount_system(const struct rootfs_config *config, struct roots *roots,
 		return -1;
 	}
 
-	if (bind_optional_file(roots, roots->host, "/etc/hosts", "/etc/hosts", "the host's /etc/hosts", err) < 0 ||
-	    bind_optional_file(roots, roots->host, "/etc/resolv.conf", "/etc/resolv.conf", "the host's /etc/resolv.conf", err) < 0)
+	if (bind_optional_file(roots, roots->host, "/etc/hosts", "/etc/hosts", false, "the host's /etc/hosts", err) < 0 ||
+	    bind_optional_file(roots, roots->host, "/etc/resolv.conf", "/etc/resolv.conf", false, "the host's /etc/resolv.conf", err) < 0)
 		return -1;
 
 	if (write_account_files(config, roots, err) < 0)
@@ -267,8 +268,8 @@ static int mount_system(const struct rootfs_config *config, struct roots *roots,
 	staging = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (staging < 0)
 		return lerror_set(err, errno, "cannot open the staging root");
-	if (bind_optional_file(roots, staging, "/passwd", "/etc/passwd", "the generated /etc/passwd", err) < 0 ||
-	    bind_optional_file(roots, staging, "/group", "/etc/group", "the generated /etc/group", err) < 0) {
+	if (bind_optional_file(roots, staging, "/passwd", "/etc/passwd", true, "the generated /etc/passwd", err) < 0 ||
+	    bind_optional_file(roots, staging, "/group", "/etc/group", true, "the generated /etc/group", err) < 0) {
 		close(staging);
 		return -1;
 	}
@@ -368,6 +369,18 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 	}
 	if (find_visible(visible, count, config->cwd, workdir)) {
 		log_info("working directory: %s (already visible)", workdir);
+		return 0;
+	}
+	if (path_is_system(config->cwd)) {
+		fd = path_open_in_root(roots->container, config->cwd, O_PATH | O_DIRECTORY);
+		snprintf(workdir, PATH_MAX, "%s", fd >= 0 ? config->cwd : "/");
+		if (fd >= 0) {
+			close(fd);
+			log_info("working directory: %s (the image's own; a system directory is not bound)", workdir);
+		} else {
+			log_warning("working directory %s is a system directory, which is not bound, and the image has no such directory; starting in /",
+				    config->cwd);
+		}
 		return 0;
 	}
 	if (bind_host_path(roots, config->cwd, config->cwd, false, "working directory", err) == 0) {

@@ -173,10 +173,19 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 		return lerror_hint(err, "/dev/fuse must be readable and writable by users (mode 0666, as distributions ship it); ask your administrator");
 	}
 	rc = sqfs_init(&image->ll.fs, fd, 0);
-	if (rc == SQFS_OK)
+	if (rc == SQFS_OK) {
+		sqfs_inode root;
+
 		rc = sqfs_ll_init(&image->ll);
+		/* A corrupt inode table shows first at the root inode. */
+		if (rc == SQFS_OK)
+			rc = sqfs_inode_get(&image->ll.fs, &root, sqfs_inode_root(&image->ll.fs));
+		if (rc != SQFS_OK)
+			sqfs_destroy(&image->ll.fs);
+	}
+	/* NOTE: after a failed sqfs_init() the library's state is partly
+	 * built and sqfs_destroy() can crash on it, so it is leaked. */
 	if (rc != SQFS_OK) {
-		sqfs_destroy(&image->ll.fs);
 		free(image->path);
 		free(image);
 		lerror_set(err, 0, "image '%s' is corrupt: libsquashfuse cannot read its tables (error %d)", path, (int)rc);
