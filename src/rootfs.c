@@ -371,6 +371,12 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 		log_info("working directory: %s (already visible)", workdir);
 		return 0;
 	}
+	if (config->private_tmp && strcmp(config->cwd, "/tmp") == 0) {
+		/* Binding the host's /tmp would undo --private-tmp. */
+		snprintf(workdir, PATH_MAX, "/tmp");
+		log_info("working directory: /tmp (the private one)");
+		return 0;
+	}
 	if (path_is_system(config->cwd)) {
 		fd = path_open_in_root(roots->container, config->cwd, O_PATH | O_DIRECTORY);
 		snprintf(workdir, PATH_MAX, "%s", fd >= 0 ? config->cwd : "/");
