@@ -1,9 +1,9 @@
 #!/bin/bash
-# Processes of the container: signals sent to launch reach the command once,
-# Ctrl-C in a terminal, kill -9 of launch leaves no process or mount, launch
-# waits for background children, --pid (PID 1, ps, reaping), arguments,
-# standard input and output, exit status in pipelines, and joining a running
-# container with nsenter.
+# Processes of the container. Checks that signals sent to launch reach the
+# command once, Ctrl-C in a terminal, and that kill -9 of launch leaves no
+# process or mount. Also covers background children, --pid (PID 1, ps,
+# reaping), arguments, standard input and output, exit status in pipelines
+# and joining a running container with nsenter.
 
 . "$(dirname "$0")/../lib/setup.sh"
 
@@ -283,8 +283,8 @@ for pid_option in "" --pid; do
 done
 
 # The same for a process that entered a mount namespace of its own inside
-# the container (busybox unshare -U -m): launch(1) promises that no process
-# survives kill -9 of launch, but the watcher finds the container's
+# the container (busybox unshare -U -m). launch(1) promises that no process
+# survives kill -9 of launch. But the watcher finds the container's
 # processes by their mount namespace, and the command's parent-death signal
 # reaches only the command itself.
 label="kill -9 of launch, nested namespace"
@@ -390,8 +390,8 @@ mapfile -d '' -t big_args < <(
     }'
 )
 expected=$(printf '%s\0' "${big_args[@]}" | md5sum | cut -d ' ' -f 1)
-# The output holds NUL bytes, which `run` would drop from RUN_STDOUT with a
-# warning, so it goes to a file.
+# The output contains NUL bytes, which `run` would drop from RUN_STDOUT with
+# a warning, so it goes to a file.
 status=0
 as_user "$LAUNCH" "$image" -- printf '%s\0' "${big_args[@]}" >"$TEST_TMPDIR/args.out" || status=$?
 is "$status" 0 "2000 arguments: printf exits with status 0"
@@ -421,8 +421,8 @@ is "$RUN_STDOUT" "$expected  -" "10 MiB on stdin arrive intact"
 # Standard output and error stay separate.
 run_launch "$image" -- sh -c 'echo to-stdout; echo to-stderr >&2; exit 4'
 is "$RUN_STATUS" 4 "stdout and stderr: launch exits with the command's status 4"
-is "$RUN_STDOUT_EXACT" $'to-stdout\n' "stdout holds only the command's stdout"
-is "$(cat "$RUN_STDERR_FILE")" "to-stderr" "stderr holds only the command's stderr"
+is "$RUN_STDOUT_EXACT" $'to-stdout\n' "stdout contains only the command's stdout"
+is "$(cat "$RUN_STDERR_FILE")" "to-stderr" "stderr contains only the command's stderr"
 
 # Exit status of pipelines, inside the container and around launch.
 run_launch "$image" -- sh -c 'false | true'
