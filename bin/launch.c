@@ -93,7 +93,7 @@ static void usage(FILE *out)
 	      "      --root                 appear as root (uid 0) inside; no real privilege\n"
 	      "      --pid                  use a new PID namespace\n"
 	      "\n"
-	      "Environment (applied in this order):\n"
+	      "Environment (applied in this order; -e and --env-file in command-line order):\n"
 	      "      --clean-env            start from an empty environment, not the host's\n"
 	      "      --unset-env PATTERN    remove host variables matching the shell glob\n"
 	      "  -e, --env NAME=VALUE       set a variable; repeatable\n"

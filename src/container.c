@@ -38,25 +38,31 @@ static int enter_namespaces(uid_t inside_uid, gid_t inside_gid, struct lerror *e
 	return idmap_write(0, inside_uid, outside_uid, inside_gid, outside_gid, err);
 }
 
-/* Read the working directory that the launcher sends once the root is
- * ready. EOF without it means the launcher failed and reported the error. */
-static int wait_for_root(int sync_fd, char workdir[PATH_MAX])
+/* Wait until the launcher has mounted the image. EOF without the byte
+ * means the launcher failed and reported the error. */
+static int wait_for_image(int sync_fd)
 {
-	size_t used = 0;
+	char byte;
+	ssize_t n;
 
-	for (;;) {
-		ssize_t n = read(sync_fd, workdir + used, PATH_MAX - 1 - used);
+	do
+		n = read(sync_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-		if (used == PATH_MAX - 1)
-			break;
-	}
-	workdir[used] = '\0';
-	return used > 0 && workdir[used - 1] == '\0' ? 0 : -1;
+/* Move a --root command into user and mount namespaces nested in the
+ * container's, keeping uid and gid 0. Copying the mounts into a mount
+ * namespace of another user namespace locks their flags and their
+ * stacking (mount_namespaces(7), "Restrictions on mount namespaces"): the
+ * command keeps its capabilities, but cannot make a read-only bind
+ * writable or unmount /proc to uncover what lies below. */
+static int enter_locked_namespaces(struct lerror *err)
+{
+	log_step("unshare nested user and mount namespaces for the fake root");
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return lerror_set(err, errno, "cannot create the nested user namespace for --root");
+	return idmap_write(0, 0, 0, 0, 0, err);
 }
 
 static void exec_command(const struct container_config *config, const char *workdir,
@@ -72,6 +78,8 @@ static void exec_command(const struct container_config *config, const char *work
 		lerror_set(&err, errno, "cannot enter working directory %s in the container", workdir);
 		goto fail;
 	}
+	if (config->fake_root && enter_locked_namespaces(&err) < 0)
+		goto fail;
 	if (process_drop_privileges(config->fake_root, &err) < 0)
 		goto fail;
 	log_step("exec %s in %s", config->argv[0], workdir);
@@ -82,11 +90,11 @@ fail:
 	_exit(err.exit_code);
 }
 
-static void run_child(const struct container_config *config, int sync_fd, pid_t launcher,
-		      const sigset_t *old_mask) __attribute__((noreturn));
+static void run_child(const struct container_config *config, const struct rootfs_config *root,
+		      int sync_fd, pid_t launcher, const sigset_t *old_mask) __attribute__((noreturn));
 
-static void run_child(const struct container_config *config, int sync_fd, pid_t launcher,
-		      const sigset_t *old_mask)
+static void run_child(const struct container_config *config, const struct rootfs_config *root,
+		      int sync_fd, pid_t launcher, const sigset_t *old_mask)
 {
 	char workdir[PATH_MAX];
 	struct lerror err;
@@ -98,15 +106,25 @@ static void run_child(const struct container_config *config, int sync_fd, pid_t 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != (config->pid_namespace ? 0 : launcher))
 		_exit(EXIT_LAUNCH_ERROR);
-	if (chdir("/") < 0 || wait_for_root(sync_fd, workdir) < 0)
+	if (chdir("/") < 0 || wait_for_image(sync_fd) < 0)
 		_exit(EXIT_LAUNCH_ERROR);
 	close(sync_fd);
+
+	/* This process, not the launcher, touches the image's mount: if the
+	 * server in the launcher dies, its death aborts the FUSE connection
+	 * and this process gets an error instead of waiting for ever. */
+	if (rootfs_assemble(root, workdir, &err) < 0) {
+		log_error(&err);
+		_exit(err.exit_code);
+	}
 	if (!config->pid_namespace)
 		exec_command(config, workdir, old_mask);
 
 	/* This process is PID 1 of the new PID namespace: it mounts the
 	 * namespace's own /proc, starts the command and then reaps orphans
-	 * and forwards signals until the namespace is empty. */
+	 * and forwards signals until the namespace is empty. It is not
+	 * dumpable, so that a command with --root cannot reach its memory
+	 * or descriptors through /proc. */
 	if (mount_proc("/proc", &err) < 0) {
 		log_error(&err);
 		_exit(EXIT_LAUNCH_ERROR);
@@ -120,6 +138,7 @@ static void run_child(const struct container_config *config, int sync_fd, pid_t 
 	if (command == 0)
 		exec_command(config, workdir, old_mask);
 	prctl(PR_SET_NAME, "launch-init");
+	prctl(PR_SET_DUMPABLE, 0);
 	_exit(process_exit_code(process_supervise(command)));
 }
 
@@ -128,7 +147,20 @@ int container_run(const struct container_config *config, int *exit_code,
 {
 	uid_t inside_uid = config->fake_root ? 0 : getuid();
 	gid_t inside_gid = config->fake_root ? 0 : getgid();
-	char workdir[PATH_MAX];
+	struct rootfs_config root = {
+		.image = config->image,
+		.uid = inside_uid,
+		.gid = inside_gid,
+		.private_tmp = config->private_tmp,
+		.home = config->mount_home ? config->account->home : NULL,
+		.home_source = config->home_source,
+		.cwd = config->cwd,
+		.workdir = config->workdir,
+		.binds = config->binds,
+		.bind_count = config->bind_count,
+		.account = config->account,
+		.fake_root = config->fake_root,
+	};
 	int proc_fd = -1, sync_fds[2] = { -1, -1 };
 	sigset_t old_mask;
 	pid_t launcher = getpid(), child;
@@ -143,6 +175,10 @@ int container_run(const struct container_config *config, int *exit_code,
 		goto out;
 	if (process_start_watcher(proc_fd, err) < 0)
 		goto out;
+	/* Only the watcher needs the host's /proc; a descriptor of it kept
+	 * here would be a way out of the container through /proc/PID/fd. */
+	close(proc_fd);
+	proc_fd = -1;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		lerror_set(err, errno, "cannot become a subreaper");
 		goto out;
@@ -164,38 +200,16 @@ int container_run(const struct container_config *config, int *exit_code,
 	}
 	if (child == 0) {
 		close(sync_fds[1]);
-		run_child(config, sync_fds[0], launcher, &old_mask);
+		run_child(config, &root, sync_fds[0], launcher, &old_mask);
 	}
 	log_step("container process %ld started%s", (long)child, config->pid_namespace ? " in a new PID namespace" : "");
 	close(sync_fds[0]);
 	sync_fds[0] = -1;
 
-	{
-		struct rootfs_config root = {
-			.image = config->image,
-			.uid = inside_uid,
-			.gid = inside_gid,
-			.private_tmp = config->private_tmp,
-			.home = config->mount_home ? config->account->home : NULL,
-			.home_source = config->home_source,
-			.cwd = config->cwd,
-			.workdir = config->workdir,
-			.binds = config->binds,
-			.bind_count = config->bind_count,
-			.account = config->account,
-			.fake_root = config->fake_root,
-		};
-
-		if (rootfs_assemble(&root, workdir, err) < 0) {
-			/* The child reads EOF and exits without running anything. */
-			close(sync_fds[1]);
-			sync_fds[1] = -1;
-			process_supervise(child);
-			goto out;
-		}
-	}
-	if (write(sync_fds[1], workdir, strlen(workdir) + 1) < 0) {
-		lerror_set(err, errno, "cannot start the command");
+	if (rootfs_prepare(&root, err) < 0 || write(sync_fds[1], "", 1) != 1) {
+		if (!err->message[0])
+			lerror_set(err, errno, "cannot start the container's first process");
+		/* The child reads EOF and exits without running anything. */
 		close(sync_fds[1]);
 		sync_fds[1] = -1;
 		process_supervise(child);
@@ -203,6 +217,8 @@ int container_run(const struct container_config *config, int *exit_code,
 	}
 	close(sync_fds[1]);
 	sync_fds[1] = -1;
+	/* The child reports its own errors, so a failure there comes back
+	 * as its exit code. */
 	*exit_code = process_exit_code(process_supervise(child));
 	rc = 0;
 out:

@@ -70,6 +70,11 @@ int image_open(struct image *image, const char *path, struct lerror *err)
 		}
 		if (check_directory(image, err) < 0)
 			goto fail;
+		/* A descriptor of a host directory kept open would be a way
+		 * out of the container through /proc/PID/fd; the image is
+		 * reached by its path again in the new namespace. */
+		close(image->dir_fd);
+		image->dir_fd = -1;
 		log_info("image: directory %s", resolved);
 		return 0;
 	}

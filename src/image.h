@@ -16,7 +16,7 @@ enum image_kind {
 struct image {
 	enum image_kind kind;
 	char *path;		   /* absolute, symlinks resolved */
-	int dir_fd;		   /* IMAGE_DIRECTORY: O_PATH descriptor of the root */
+	int dir_fd;		   /* IMAGE_DIRECTORY: O_PATH descriptor of the root, open only while it is checked */
 	struct squashfs *squashfs; /* IMAGE_SQUASHFS: the opened image */
 };
 

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -53,6 +55,32 @@ void process_restore_signals(const sigset_t *old_mask)
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 }
 
+/* Return true when the user namespace open as FD is OWN (device and inode
+ * in OWN) or one of its descendants. Consumes FD. NS_GET_PARENT fails
+ * with EPERM once the walk leaves the caller's user namespace, which ends
+ * it for every namespace outside the container. */
+static bool user_namespace_within(int fd, const struct stat *own)
+{
+	for (int depth = 0; fd >= 0 && depth < 64; depth++) {
+		struct stat st;
+		int parent;
+
+		if (fstat(fd, &st) == 0 && st.st_ino == own->st_ino && st.st_dev == own->st_dev) {
+			close(fd);
+			return true;
+		}
+		parent = ioctl(fd, NS_GET_PARENT);
+		close(fd);
+		fd = parent;
+	}
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+/* Send SIGKILL to every process in the user namespace OWN or below it:
+ * the container's processes, also those that made namespaces of their
+ * own, and those that joined it. Return the number signalled. */
 static int kill_namespace_members(int proc_fd, const struct stat *own)
 {
 	DIR *dir;
@@ -67,16 +95,16 @@ static int kill_namespace_members(int proc_fd, const struct stat *own)
 	}
 	while ((entry = readdir(dir))) {
 		char path[64];
-		struct stat st;
 		char *end;
 		long pid = strtol(entry->d_name, &end, 10);
+		int ns;
 
 		if (*end || pid <= 0 || pid == (long)getpid())
 			continue;
-		snprintf(path, sizeof(path), "%ld/ns/mnt", pid);
-		if (fstatat(proc_fd, path, &st, 0) < 0)
-			continue;
-		if (st.st_ino == own->st_ino && st.st_dev == own->st_dev) {
+		snprintf(path, sizeof(path), "%ld/ns/user", pid);
+		/* Processes of other users fail here with EACCES. */
+		ns = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+		if (ns >= 0 && user_namespace_within(ns, own)) {
 			kill((pid_t)pid, SIGKILL);
 			killed++;
 		}
@@ -102,10 +130,13 @@ static void run_watcher(int keepalive, int proc_fd)
 	if (chdir("/") < 0)
 		_exit(1);
 	prctl(PR_SET_NAME, "launch-watcher");
+	/* It keeps a descriptor of the host's /proc: not dumpable, so the
+	 * container's processes cannot reach it through /proc/PID/fd. */
+	prctl(PR_SET_DUMPABLE, 0);
 	for (int fd = 3; fd < 1024; fd++)
 		if (fd != keepalive && fd != proc_fd)
 			close(fd);
-	if (fstatat(proc_fd, "self/ns/mnt", &own, 0) < 0)
+	if (fstatat(proc_fd, "self/ns/user", &own, 0) < 0)
 		_exit(1);
 
 	/* EOF arrives when the launcher exits, however it exits. */
@@ -120,8 +151,6 @@ static void run_watcher(int keepalive, int proc_fd)
 			_exit(0);
 		nanosleep(&pause, NULL);
 	}
-	/* NOTE: a process that made its own mount namespace inside the
-	 * container is not found by this scan. */
 	_exit(1);
 }
 

@@ -11,7 +11,8 @@
  *   whole foreground process group (Ctrl-C, Ctrl-\, terminal resize) reach
  *   the command directly and are not forwarded a second time.
  * - If the launcher is killed with SIGKILL, the watcher, a separate
- *   process, kills every process left in the container's mount namespace.
+ *   process, kills every process left in the container's user namespace
+ *   or in namespaces nested below it.
  */
 #ifndef LAUNCH_PROCESS_H
 #define LAUNCH_PROCESS_H
@@ -22,9 +23,9 @@
 
 #include "error.h"
 
-/* Start the watcher for the calling process's mount namespace: a detached
+/* Start the watcher for the calling process's user namespace: a detached
  * process that waits until the caller exits, then sends SIGKILL to every
- * process in that namespace. PROC_FD is a descriptor of the host's /proc.
+ * process in that namespace or below it. PROC_FD is a descriptor of the host's /proc.
  * Must be called in the container's namespaces before any thread exists. */
 int process_start_watcher(int proc_fd, struct lerror *err);
 

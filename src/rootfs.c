@@ -20,8 +20,9 @@
 
 /* Descriptors of the two roots while the container is assembled. */
 struct roots {
-	int host;	/* the host's root, at /oldroot */
-	int container;	/* the image, at /newroot */
+	int host;		  /* the host's root, at /oldroot */
+	int container;		  /* the image, at /newroot */
+	struct stat container_st; /* its identity, to refuse mounts over it */
 };
 
 /* A host path mounted into the container, used to find the working
@@ -101,9 +102,6 @@ static int mount_image(const struct rootfs_config *config, struct roots *roots,
 		if (mount_setattr(AT_FDCWD, "/newroot", AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 			return lerror_set(err, errno, "cannot make image directory '%s' read-only", image->path);
 	}
-	roots->container = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (roots->container < 0)
-		return lerror_set(err, errno, "cannot open the container's root");
 	return 0;
 }
 
@@ -131,6 +129,13 @@ static int open_destination(struct roots *roots, const char *path, mode_t source
 	if (fstat(fd, &st) < 0) {
 		lerror_set(err, errno, "cannot inspect mount point %s", path);
 		close(fd);
+		return -1;
+	}
+	if (st.st_dev == roots->container_st.st_dev && st.st_ino == roots->container_st.st_ino) {
+		lerror_set(err, 0, "cannot mount %s: %s resolves to the container's root", what, path);
+		lerror_hint(err, "a symlink in the image leads there; choose a destination below it");
+		close(fd);
+		errno = EINVAL;
 		return -1;
 	}
 	if (S_ISDIR(source_mode) != S_ISDIR(st.st_mode)) {
@@ -418,6 +423,23 @@ static int enter_container_root(struct lerror *err)
 	return 0;
 }
 
+int rootfs_prepare(const struct rootfs_config *config, struct lerror *err)
+{
+	struct roots roots = { .host = -1, .container = -1 };
+	int rc;
+
+	if (enter_staging(config, err) < 0)
+		return -1;
+	roots.host = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (roots.host < 0)
+		return lerror_set(err, errno, "cannot open the host's root");
+	rc = mount_image(config, &roots, err);
+	close(roots.host);
+	if (roots.container >= 0)
+		close(roots.container);
+	return rc;
+}
+
 int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 		    struct lerror *err)
 {
@@ -427,12 +449,13 @@ int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 	bool home_mounted = false;
 	int rc = -1;
 
-	if (enter_staging(config, err) < 0)
-		return -1;
 	roots.host = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (roots.host < 0)
-		return lerror_set(err, errno, "cannot open the host's root");
-	if (mount_image(config, &roots, err) < 0 || mount_system(config, &roots, err) < 0)
+	roots.container = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (roots.host < 0 || roots.container < 0 || fstat(roots.container, &roots.container_st) < 0) {
+		lerror_set(err, errno, "cannot open the staged roots");
+		goto out;
+	}
+	if (mount_system(config, &roots, err) < 0)
 		goto out;
 	if (!config->private_tmp)
 		visible[count++] = (struct visible){ "/tmp", "/tmp" };

@@ -1,7 +1,6 @@
 /* Assembly of the container's root file system.
  *
- * Runs in the launcher's process after it entered its new user and mount
- * namespaces. A tmpfs on /tmp becomes a staging root with the host's root
+ * Runs after the launcher entered its new user and mount namespaces. A tmpfs on /tmp becomes a staging root with the host's root
  * below it at /oldroot (the host's /tmp reappears there once the tmpfs is
  * moved away by pivot_root). The image is mounted at /newroot, host paths
  * are bound into it from /oldroot, and a second pivot_root makes it "/"
@@ -35,10 +34,19 @@ struct rootfs_config {
 	bool fake_root;
 };
 
-/* Build the container's root as described above and make it the root of
- * the calling process (and of every process of the mount namespace whose
- * root was the old one). Store the directory the command starts in, a
- * container path, into WORKDIR. Return 0 or -1 with ERR set. */
+/* Enter the staging root and mount the image at /newroot. Runs in the
+ * process that serves the image through FUSE, which therefore must never
+ * itself access the mount afterwards: a request that it waits for but
+ * cannot answer would block it for good (the kernel aborts the connection
+ * only when the last descriptor of /dev/fuse closes, at that process's
+ * exit). Return 0 or -1 with ERR set. */
+int rootfs_prepare(const struct rootfs_config *config, struct lerror *err);
+
+/* Mount everything else on the image and make it the root of the calling
+ * process and of every process of the mount namespace whose root was the
+ * staging root. Runs in another process than rootfs_prepare(), after it.
+ * Store the directory the command starts in, a container path, into
+ * WORKDIR. Return 0 or -1 with ERR set. */
 int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 		    struct lerror *err);
 

@@ -138,6 +138,35 @@ static int check_superblock(int fd, const char *path, struct lerror *err)
 		lerror_set(err, 0, "image '%s' is corrupt: invalid block size %u in the superblock", path, block_size);
 		return lerror_hint(err, "copy or rebuild the image");
 	}
+	{
+		/* Table positions at offsets 48..88; all ones marks a table the
+		 * image does not have (squashfs_fs.h). libsquashfuse 0.1 does
+		 * not check them and crashes on some bad values. */
+		static const char *const tables[] = { "id", "xattr id", "inode", "directory", "fragment", "lookup" };
+		uint64_t inode_start = 0, directory_start = 0;
+
+		for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+			uint64_t start;
+
+			memcpy(&start, sb + 48 + 8 * i, 8);
+			start = le64toh(start);
+			if (i == 2)
+				inode_start = start;
+			if (i == 3)
+				directory_start = start;
+			if (start == UINT64_MAX && i != 0 && i != 2 && i != 3)
+				continue;
+			if (start < SUPERBLOCK_SIZE || start >= bytes_used) {
+				lerror_set(err, 0, "image '%s' is corrupt: the %s table starts at byte %ju, outside the image (%ju bytes used)",
+					   path, tables[i], (uintmax_t)start, (uintmax_t)bytes_used);
+				return lerror_hint(err, "copy or rebuild the image");
+			}
+		}
+		if (inode_start >= directory_start) {
+			lerror_set(err, 0, "image '%s' is corrupt: the inode table does not precede the directory table", path);
+			return lerror_hint(err, "copy or rebuild the image");
+		}
+	}
 	if ((uint64_t)st.st_size < bytes_used) {
 		lerror_set(err, 0, "image '%s' is truncated: the file has %jd bytes, the superblock says %ju",
 			   path, (intmax_t)st.st_size, (uintmax_t)bytes_used);

@@ -199,12 +199,14 @@ is "$RUN_STATUS" 126 "missing interpreter in PATH exits 126"
 like "$RUN_STDERR" "^launch: error: cannot execute 'missing-interpreter': its interpreter" \
     "missing interpreter in PATH message"
 
-# -v prints the decisions, each line prefixed with launch[PID] of the
-# launcher, which is the parent of the command when there is no --pid.
+# -v prints the decisions, each line prefixed with launch[PID]: the
+# launcher's pid, which is the parent of the command when there is no
+# --pid, or the command's own pid for the lines of the container process,
+# which assembles the root and then becomes the command.
 image_size=$(stat -c %s -- "$image")
-run_launch -v "$image" -- /bin/sh -c 'echo $PPID'
+run_launch -v "$image" -- /bin/sh -c 'echo $PPID $$'
 is "$RUN_STATUS" 0 "-v exits 0" || diag_run
-launcher_pid=$RUN_STDOUT
+read -r launcher_pid command_pid <<<"$RUN_STDOUT"
 has_line "$RUN_STDERR" "launch[$launcher_pid]: image: SquashFS file $image ($image_size bytes)" \
     "-v prints the image line"
 has_line "$RUN_STDERR" "launch[$launcher_pid]: user: $TEST_USER (uid $TEST_UID, gid $TEST_GID)" \
@@ -213,9 +215,9 @@ has_line "$RUN_STDERR" "launch[$launcher_pid]: uid map: $TEST_UID $TEST_UID 1" \
     "-v prints the uid map"
 has_line "$RUN_STDERR" "launch[$launcher_pid]: gid map: $TEST_GID $TEST_GID 1" \
     "-v prints the gid map"
-like "$RUN_STDERR" "^launch\[$launcher_pid\]: working directory: " \
+like "$RUN_STDERR" "^launch\[$command_pid\]: working directory: " \
     "-v prints the working directory"
-is "$(grep -v -e "^launch\[$launcher_pid\]: " <<<"$RUN_STDERR")" "" \
+is "$(grep -v -e "^launch\[$launcher_pid\]: " -e "^launch\[$command_pid\]: " <<<"$RUN_STDERR")" "" \
     "-v lines all start with launch[PID]"
 unlike "$RUN_STDERR" "pivot_root" "-v prints no -vv steps"
 
@@ -233,7 +235,7 @@ is "$RUN_STATUS" 0 "-vv exits 0" || diag_run
 read -r launcher_pid command_pid <<<"$RUN_STDOUT"
 has_line "$RUN_STDERR" "launch[$launcher_pid]: unshare user and mount namespaces" \
     "-vv prints the unshare step"
-has_line "$RUN_STDERR" "launch[$launcher_pid]: pivot_root into the container's root" \
+has_line "$RUN_STDERR" "launch[$command_pid]: pivot_root into the container's root" \
     "-vv prints the pivot_root step"
 like "$RUN_STDERR" "^launch\[$command_pid\]: exec /bin/sh in /" \
     "-vv prints the exec step with the command's pid"

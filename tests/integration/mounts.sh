@@ -71,6 +71,7 @@ shared=$(make_user_dir shared)
 #   mnt/escape -> /../../../etc/escape-target
 #   mnt/escape-relative -> ../../../../etc/escape-target
 #   mnt/escape-file -> /../../../etc/escape-target/in-image
+#   mnt/up -> ../../..                    resolves to the image's root
 # The symbolic links climb above the root, which inside the image must stay
 # at the image's root.
 custom_tree=$TEST_TMPDIR/custom-tree
@@ -81,7 +82,8 @@ mkdir -p "$custom_tree$outside" "$custom_tree/etc/escape-target" &&
     printf 'in the image\n' >"$custom_tree/etc/escape-target/in-image" &&
     ln -s /../../../etc/escape-target "$custom_tree/mnt/escape" &&
     ln -s ../../../../etc/escape-target "$custom_tree/mnt/escape-relative" &&
-    ln -s /../../../etc/escape-target/in-image "$custom_tree/mnt/escape-file" ||
+    ln -s /../../../etc/escape-target/in-image "$custom_tree/mnt/escape-file" &&
+    ln -s ../../.. "$custom_tree/mnt/up" ||
     bail_out "cannot add the custom files to $custom_tree"
 mksquashfs "$custom_tree" "$custom_image" -all-root -no-xattrs -noappend -quiet -no-progress >&2 &&
     chmod 0644 "$custom_image" || bail_out "mksquashfs of $custom_tree failed"
@@ -373,6 +375,37 @@ ok $? "bind on a link that climbs above the root: nothing on the host's /etc"
 run_launch -b "$shared/file:/mnt/escape-file" "$custom_image" -- cat /etc/escape-target/in-image
 is "$RUN_STATUS" 0 "file bind on /mnt/escape-file: exit status 0" || diag_run
 is "$RUN_STDOUT" "host file content" "file bind on /mnt/escape-file: mounted on the image's file"
+
+# A destination that a symlink resolves to the root is refused: the bind
+# would cover the whole image.
+run_launch -b "$source_dir:/mnt/up" "$custom_image" -- echo ran
+is "$RUN_STATUS" 125 "bind on a symlink to the root exits 125"
+is "$RUN_STDERR" "launch: error: cannot mount bind $source_dir on /mnt/up: /mnt/up resolves to the container's root; a symlink in the image leads there; choose a destination below it" \
+    "bind on a symlink to the root: message"
+is "$RUN_STDOUT" "" "bind on a symlink to the root: the command does not run"
+
+# With --root the command holds capabilities, but the mounts are locked:
+# a read-only bind stays read-only and /proc cannot be unmounted.
+run_launch --root -b "$source_dir:/mnt:ro" "$image" -- sh -c \
+    'mount -o remount,bind,rw /mnt 2>/dev/null; echo "remount $?"; touch /mnt/x 2>/dev/null; echo "touch $?"'
+is "$RUN_STDOUT" $'remount 1\ntouch 1' "--root cannot make a read-only bind writable" || diag_run
+[[ ! -e $source_dir/x ]]
+ok $? "--root: nothing was written through the read-only bind"
+run_launch --root --pid "$image" -- sh -c 'umount /proc 2>/dev/null; echo "umount $?"'
+is "$RUN_STDOUT" "umount 1" "--root --pid cannot unmount the new /proc" || diag_run
+
+# No process the command can inspect holds a descriptor of a host
+# directory, which would lead out of the container through /proc/PID/fd.
+for image_kind in squashfs directory; do
+    if [[ $image_kind == directory ]]; then
+        kind_image=$(busybox_dir_image) || bail_out "cannot build the directory image"
+    else
+        kind_image=$image
+    fi
+    run_launch --root "$kind_image" -- sh -c \
+        'for f in /proc/$PPID/fd/*; do [ -d "$f" ] && echo "directory $f"; done; echo done'
+    is "$RUN_STDOUT" done "--root, $image_kind image: the launcher holds no directory descriptor" || diag_run
+done
 
 # Host files outside the mounts are not visible.
 run_launch "$image" -- test -e "$outside/marker"

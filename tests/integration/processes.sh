@@ -282,11 +282,10 @@ for pid_option in "" --pid; do
     is "$(mount_table | grep -c ' fuse\.launch ')" 0 "$label: the host has no fuse.launch mount"
 done
 
-# The same for a process that entered a mount namespace of its own inside
-# the container (busybox unshare -U -m). launch(1) promises that no process
-# survives kill -9 of launch. But the watcher finds the container's
-# processes by their mount namespace, and the command's parent-death signal
-# reaches only the command itself.
+# The same for a process that entered user and mount namespaces of its own
+# inside the container (busybox unshare -U -m): the watcher finds it by its
+# user namespace, a descendant of the container's, and the command's
+# parent-death signal does not reach it.
 label="kill -9 of launch, nested namespace"
 dir=$(make_user_dir kill-9-nested)
 if ! start_container "$dir" "$image" -- sh -c '
@@ -312,8 +311,7 @@ else
         [[ -z $(live_pids "$inner_pid") ]] && break
         sleep 0.1
     done
-    check_todo "the watcher misses processes in a nested mount namespace" \
-        is "$(live_pids "$inner_pid")" "" "$label: the process in it is killed"
+    is "$(live_pids "$inner_pid")" "" "$label: the process in it is killed"
     # Stop the survivor, a process that this test started.
     if [[ -n $(live_pids "$inner_pid") ]]; then
         kill -KILL "$inner_pid"
