@@ -44,6 +44,11 @@ int image_open(struct image *image, const char *path, struct lerror *err)
 	if (!realpath(path, resolved)) {
 		int saved = errno;
 
+		if ((saved == ENOENT || saved == ENOTDIR) && stat(path, &st) == 0) {
+			/* /dev/stdin on a pipe: realpath() finds "pipe:[N]". */
+			lerror_set(err, 0, "image '%s' is neither a regular file nor a directory", path);
+			return lerror_hint(err, "give a SquashFS file or a directory holding a root file system; a pipe cannot be mounted");
+		}
 		if (saved == ENOENT || saved == ENOTDIR) {
 			lerror_set(err, 0, "image '%s' not found", path);
 			return lerror_hint(err, "check the path; relative paths are taken from the current directory");

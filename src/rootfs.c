@@ -121,7 +121,7 @@ static int open_destination(struct roots *roots, const char *path, mode_t source
 			lerror_set(err, 0, "cannot mount %s: %s does not exist in the image", what, path);
 			lerror_hint(err, "the image is read-only, so a mount point must already exist in it; choose another destination or add %s to the image", path);
 		} else {
-			lerror_set(err, saved, "cannot open mount point %s in the image for %s", path, what);
+			lerror_set(err, saved, "cannot open the mount point of %s in the image", what);
 		}
 		errno = saved;
 		return -1;
@@ -139,7 +139,7 @@ static int open_destination(struct roots *roots, const char *path, mode_t source
 		return -1;
 	}
 	if (S_ISDIR(source_mode) != S_ISDIR(st.st_mode)) {
-		lerror_set(err, 0, "cannot mount %s on %s: %s", what, path,
+		lerror_set(err, 0, "cannot mount %s: %s", what,
 			   S_ISDIR(source_mode) ? "the source is a directory but the destination is not"
 						: "the source is a file but the destination is a directory");
 		lerror_hint(err, "bind a directory onto a directory and a file onto a file");
@@ -246,7 +246,7 @@ static int mount_system(const struct rootfs_config *config, struct roots *roots,
 	int staging;
 
 	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
-		if (bind_host_path(roots, trees[i], trees[i], false, trees[i], err) < 0)
+		if (bind_host_path(roots, trees[i], trees[i], false, "the host's", err) < 0)
 			return -1;
 
 	if (config->private_tmp) {
@@ -361,8 +361,11 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 	int fd;
 
 	if (config->workdir) {
-		if (path_normalize(config->workdir, workdir, PATH_MAX, err) < 0)
-			return -1;
+		if (path_normalize(config->workdir, workdir, PATH_MAX, NULL) < 0) {
+			lerror_set(err, 0, "invalid working directory '%s' given with --cd: it must be an absolute path inside the container",
+				   config->workdir);
+			return lerror_hint(err, "write it starting with '/'");
+		}
 		fd = path_open_in_root(roots->container, workdir, O_PATH | O_DIRECTORY);
 		if (fd < 0) {
 			lerror_set(err, errno, "cannot use working directory '%s' given with --cd", config->workdir);
