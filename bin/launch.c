@@ -7,6 +7,7 @@
 #include "environ.h"
 #include "error.h"
 #include "image.h"
+#include "layer.h"
 #include "log.h"
 #include "path.h"
 #include "squashfs.h"
@@ -44,6 +45,10 @@ struct options {
 	bool pid_namespace;
 	bool private_tmp;
 	bool no_home;
+	bool no_image_env;
+	bool write;
+	const char *write_size;
+	const char *overlay;
 	int verbosity;
 };
 
@@ -55,6 +60,9 @@ enum {
 	OPT_PID,
 	OPT_PRIVATE_TMP,
 	OPT_NO_HOME,
+	OPT_WRITE_SIZE,
+	OPT_OVERLAY,
+	OPT_NO_IMAGE_ENV,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +76,10 @@ static const struct option long_options[] = {
 	{ "pid", no_argument, NULL, OPT_PID },
 	{ "private-tmp", no_argument, NULL, OPT_PRIVATE_TMP },
 	{ "no-home", no_argument, NULL, OPT_NO_HOME },
+	{ "write", no_argument, NULL, 'w' },
+	{ "write-size", required_argument, NULL, OPT_WRITE_SIZE },
+	{ "overlay", required_argument, NULL, OPT_OVERLAY },
+	{ "no-image-env", no_argument, NULL, OPT_NO_IMAGE_ENV },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -89,6 +101,13 @@ static void usage(FILE *out)
 	      "      --no-home              do not mount the home directory\n"
 	      "      --private-tmp          give the container an empty tmpfs on /tmp\n"
 	      "\n"
+	      "Writable root:\n"
+	      "  -w, --write                write to the container's root; changes go to a\n"
+	      "                             layer in memory, discarded at exit\n"
+	      "      --write-size SIZE      cap the in-memory layer (for example 512m, 2g)\n"
+	      "      --overlay DIR          keep the writable layer in DIR, a directory you\n"
+	      "                             own, between runs\n"
+	      "\n"
 	      "Identity and processes:\n"
 	      "      --root                 appear as root (uid 0) inside; no real privilege\n"
 	      "      --pid                  use a new PID namespace\n"
@@ -96,6 +115,7 @@ static void usage(FILE *out)
 	      "Environment (applied in this order; -e and --env-file in command-line order):\n"
 	      "      --clean-env            start from an empty environment, not the host's\n"
 	      "      --unset-env PATTERN    remove host variables matching the shell glob\n"
+	      "      --no-image-env         ignore the image's environment files\n"
 	      "  -e, --env NAME=VALUE       set a variable; repeatable\n"
 	      "      --env-file FILE        set the NAME=VALUE lines of FILE; repeatable\n"
 	      "\n"
@@ -178,7 +198,7 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 	memset(options, 0, sizeof(*options));
 	opterr = 0;
 	/* '+' stops at the image, so options of the command stay its own. */
-	while ((opt = getopt_long(argc, argv, "+:b:c:e:vqhV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:b:c:e:wvqhV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			options->bind_texts = append(options->bind_texts, &options->bind_count, sizeof(char *));
@@ -211,6 +231,18 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 		case OPT_NO_HOME:
 			options->no_home = true;
 			break;
+		case 'w':
+			options->write = true;
+			break;
+		case OPT_WRITE_SIZE:
+			options->write_size = optarg;
+			break;
+		case OPT_OVERLAY:
+			options->overlay = optarg;
+			break;
+		case OPT_NO_IMAGE_ENV:
+			options->no_image_env = true;
+			break;
 		case 'v':
 			options->verbosity++;
 			break;
@@ -242,9 +274,16 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 	return 0;
 }
 
+/* Environment files that images carry, applied in this order. */
+static const char *const image_env_files[] = {
+	"/etc/environment",	/* enroot */
+	"/ch/environment",	/* Charliecloud */
+	"/.launch/environment", /* launch's own */
+};
+
 /* Build the command's environment in the documented order (environ.h). */
 static int build_environment(const struct options *options, const struct account *account,
-			     const char *image_path, struct env_list *env, struct lerror *err)
+			     struct image *image, struct env_list *env, struct lerror *err)
 {
 	const char *path;
 
@@ -254,6 +293,19 @@ static int build_environment(const struct options *options, const struct account
 		size_t removed = env_list_unset_matching(env, options->unset_patterns[i]);
 
 		log_info("--unset-env '%s' removed %zu variables", options->unset_patterns[i], removed);
+	}
+	for (size_t i = 0; !options->no_image_env && i < sizeof(image_env_files) / sizeof(image_env_files[0]); i++) {
+		char *text;
+		int found = image_read_file(image, image_env_files[i], 1 << 20, &text, err);
+
+		if (found < 0)
+			return -1;
+		if (found > 0) {
+			size_t applied = env_list_apply_image_text(env, text, image_env_files[i]);
+
+			log_info("image environment %s set %zu variables", image_env_files[i], applied);
+			free(text);
+		}
 	}
 
 	if (env_list_set(env, "HOME", options->fake_root ? "/root" : account->home) < 0 ||
@@ -304,15 +356,26 @@ static int build_environment(const struct options *options, const struct account
 				  : env_list_put(env, step->text, err) < 0)
 			return -1;
 	}
-	if (env_list_set(env, "LAUNCH_CONTAINER", image_path) < 0)
+	if (env_list_set(env, "LAUNCH_CONTAINER", image->path) < 0)
 		return lerror_set(err, ENOMEM, "cannot set LAUNCH_CONTAINER");
 	return 0;
+}
+
+/* Return true when TEXT is a tmpfs size: digits, then an optional k, m, g
+ * or % (tmpfs(5)). */
+static bool size_valid(const char *text)
+{
+	size_t digits = strspn(text, "0123456789");
+
+	return digits > 0 && (text[digits] == '\0' || (strchr("kKmMgG%", text[digits]) && text[digits + 1] == '\0'));
 }
 
 /* Parse and check every bind before any namespace exists. */
 static int check_binds(const struct options *options, const char *cwd,
 		       struct bind_spec *binds, struct lerror *err)
 {
+	static const char *const kernel_trees[] = { "/proc", "/sys", "/dev" };
+
 	for (size_t i = 0; i < options->bind_count; i++) {
 		char resolved[PATH_MAX];
 		struct stat st;
@@ -332,6 +395,14 @@ static int check_binds(const struct options *options, const char *cwd,
 		if (stat(resolved, &st) < 0) {
 			lerror_set(err, errno, "cannot inspect bind source '%s'", binds[i].source);
 			return -1;
+		}
+		binds[i].directory = S_ISDIR(st.st_mode);
+		for (size_t k = 0; k < sizeof(kernel_trees) / sizeof(kernel_trees[0]); k++) {
+			if (path_is_within(binds[i].destination, kernel_trees[k])) {
+				lerror_set(err, 0, "invalid bind '%s': destination %s lies under %s, which launch mounts from the kernel",
+					   options->bind_texts[i], binds[i].destination, kernel_trees[k]);
+				return lerror_hint(err, "choose a destination outside /proc, /sys and /dev");
+			}
 		}
 		if (access(resolved, R_OK) < 0) {
 			lerror_set(err, errno, "bind source '%s' is not readable by you", binds[i].source);
@@ -356,6 +427,8 @@ int main(int argc, char **argv)
 	struct bind_spec *binds = NULL;
 	char cwd[PATH_MAX], home_source[PATH_MAX];
 	bool mount_home;
+	char *overlay_path = NULL;
+	int overlay_fd = -1;
 	int exit_code = EXIT_LAUNCH_ERROR, rc;
 
 	lerror_clear(&err);
@@ -384,6 +457,24 @@ int main(int argc, char **argv)
 	if (check_binds(&options, cwd, binds, &err) < 0)
 		goto fail;
 
+	if (options.write_size && !options.write) {
+		lerror_set(&err, 0, "--write-size %s needs --write", options.write_size);
+		lerror_hint(&err, "add -w to write to an in-memory layer of that size");
+		goto fail;
+	}
+	if (options.write_size && !size_valid(options.write_size)) {
+		lerror_set(&err, 0, "invalid size '%s' for --write-size", options.write_size);
+		lerror_hint(&err, "give a number of bytes with an optional k, m or g suffix, or a percentage of memory, for example 512m or 10%%");
+		goto fail;
+	}
+	if (options.overlay && options.write_size) {
+		lerror_set(&err, 0, "--write-size applies to the in-memory layer, not to --overlay %s", options.overlay);
+		lerror_hint(&err, "drop --write-size; the overlay directory's file system sets the limit");
+		goto fail;
+	}
+	if (options.overlay && layer_open_directory(options.overlay, &overlay_path, &overlay_fd, &err) < 0)
+		goto fail;
+
 	mount_home = !options.no_home;
 	if (mount_home && path_is_system(account.home)) {
 		log_info("home directory %s not mounted: it is a system directory", account.home);
@@ -394,7 +485,7 @@ int main(int argc, char **argv)
 			    account.home, strerror(errno));
 		mount_home = false;
 	}
-	if (build_environment(&options, &account, image.path, &env, &err) < 0)
+	if (build_environment(&options, &account, &image, &env, &err) < 0)
 		goto fail;
 	log_info("user: %s (uid %lu, gid %lu)%s", account.name, (unsigned long)account.uid,
 		 (unsigned long)account.gid, options.fake_root ? ", appearing as root" : "");
@@ -412,6 +503,12 @@ int main(int argc, char **argv)
 			.workdir = options.workdir,
 			.binds = binds,
 			.bind_count = options.bind_count,
+			.layer = {
+				.writable = options.write || options.overlay,
+				.size = options.write_size,
+				.directory = overlay_path,
+				.directory_fd = overlay_fd,
+			},
 			.argv = options.command,
 			.envp = env.entries,
 		};
@@ -432,6 +529,9 @@ out:
 	free(options.env_steps);
 	free(options.unset_patterns);
 	env_list_free(&env);
+	free(overlay_path);
+	if (overlay_fd >= 0)
+		close(overlay_fd);
 	image_close(&image);
 	account_free(&account);
 	return exit_code;

@@ -14,6 +14,7 @@ struct bind_spec {
 	char *source;      /* host path as given (relative paths allowed) */
 	char *destination; /* container path, normalized; equals source when omitted */
 	bool read_only;
+	bool directory;    /* the source is a directory; set when it is checked */
 };
 
 /* Parse TEXT into SPEC. SRC must be non-empty; DST, when given, must be

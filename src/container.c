@@ -160,6 +160,7 @@ int container_run(const struct container_config *config, int *exit_code,
 		.bind_count = config->bind_count,
 		.account = config->account,
 		.fake_root = config->fake_root,
+		.layer = config->layer,
 	};
 	int proc_fd = -1, sync_fds[2] = { -1, -1 };
 	sigset_t old_mask;

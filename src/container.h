@@ -17,6 +17,7 @@
 #include "bind.h"
 #include "error.h"
 #include "image.h"
+#include "layer.h"
 
 struct container_config {
 	struct image *image;		/* opened and checked */
@@ -30,6 +31,7 @@ struct container_config {
 	const char *workdir;		/* --cd DIR, or NULL */
 	const struct bind_spec *binds;	/* sources absolute and checked */
 	size_t bind_count;
+	struct layer_config layer;	/* -w, --write-size, --overlay */
 	char *const *argv;		/* the command */
 	char *const *envp;		/* its complete environment */
 };

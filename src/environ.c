@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "environ.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -218,4 +219,42 @@ int env_file_load(struct env_list *list, const char *path, struct lerror *err)
 	free(line);
 	fclose(file);
 	return rc;
+}
+
+size_t env_list_apply_image_text(struct env_list *list, const char *text, const char *label)
+{
+	size_t applied = 0;
+	unsigned long number = 0;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchrnul(line, '\n');
+		size_t length = (size_t)(end - line);
+		char *copy = strndup(line, length);
+		const char *name, *value;
+		size_t name_len;
+
+		number++;
+		line = *end ? end + 1 : end;
+		if (!copy)
+			break;
+		if (length > 0 && copy[length - 1] == '\r')
+			copy[--length] = '\0';
+		if (env_file_parse_line(copy, &name, &name_len, &value) < 0) {
+			log_warning("ignoring line %lu of %s in the image: expected NAME=VALUE", number, label);
+		} else if (name_len > 0) {
+			size_t value_len = strlen(value);
+
+			/* enroot and Charliecloud images may quote values, as
+			 * pam_env does: one pair of matching quotes is removed. */
+			if (value_len >= 2 && (value[0] == '"' || value[0] == '\'') && value[value_len - 1] == value[0]) {
+				((char *)value)[value_len - 1] = '\0';
+				value++;
+			}
+			((char *)name)[name_len] = '\0';
+			if (env_list_set(list, name, value) == 0)
+				applied++;
+		}
+		free(copy);
+	}
+	return applied;
 }

@@ -4,11 +4,13 @@
  * launch builds it in this order (documented in launch(1)):
  *   1. the host environment, or nothing with --clean-env;
  *   2. --unset-env patterns remove host variables (shell globs);
- *   3. HOME, USER, LOGNAME of the container's user, and PATH (the host's
- *      PATH with /usr/local/bin, /usr/bin and /bin appended when missing,
- *      or a standard PATH when the host has none);
- *   4. -e NAME=VALUE and --env-file FILE, in command-line order;
- *   5. LAUNCH_CONTAINER, the marker, which nothing overrides.
+ *   3. the image's defaults, unless --no-image-env: /etc/environment
+ *      (enroot), /ch/environment (Charliecloud), /.launch/environment;
+ *   4. HOME, USER, LOGNAME of the container's user, and PATH (the
+ *      current PATH with /usr/local/bin, /usr/bin and /bin appended when
+ *      missing, or a standard PATH when there is none);
+ *   5. -e NAME=VALUE and --env-file FILE, in command-line order;
+ *   6. LAUNCH_CONTAINER, the marker, which nothing overrides.
  */
 #ifndef LAUNCH_ENVIRON_H
 #define LAUNCH_ENVIRON_H
@@ -61,5 +63,12 @@ int env_file_parse_line(const char *line, const char **name_start,
 /* Read the environment file PATH and set each variable in LIST. Errors name
  * the file and line. The file is read with the caller's permissions. */
 int env_file_load(struct env_list *list, const char *path, struct lerror *err);
+
+/* Apply the NAME=VALUE lines of TEXT, an environment file of an image
+ * named LABEL in messages. Unlike --env-file, one pair of matching quotes
+ * around a value is removed, and a malformed line is skipped with a
+ * warning, because the image is not the user's input. Return the number
+ * of variables set. */
+size_t env_list_apply_image_text(struct env_list *list, const char *text, const char *label);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "image.h"
 #include "log.h"
+#include "path.h"
 #include "squashfs.h"
 
 #include <errno.h>
@@ -111,6 +112,47 @@ int image_open(struct image *image, const char *path, struct lerror *err)
 fail:
 	image_close(image);
 	return -1;
+}
+
+int image_read_file(struct image *image, const char *path, size_t max_size, char **text,
+		    struct lerror *err)
+{
+	struct stat st;
+	ssize_t n;
+	int root, fd;
+
+	*text = NULL;
+	if (image->kind == IMAGE_SQUASHFS)
+		return squashfs_read_file(image->squashfs, path, max_size, text, err);
+	root = open(image->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return lerror_set(err, errno, "cannot open image directory '%s'", image->path);
+	fd = path_open_in_root(root, path, O_RDONLY | O_NOCTTY);
+	close(root);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : lerror_set(err, errno, "cannot open %s in image '%s'", path, image->path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	if ((size_t)st.st_size > max_size) {
+		close(fd);
+		return lerror_set(err, EFBIG, "cannot read %s in image '%s': larger than %zu bytes", path, image->path, max_size);
+	}
+	*text = malloc((size_t)st.st_size + 1);
+	if (!*text) {
+		close(fd);
+		return lerror_set(err, ENOMEM, "cannot read %s in image '%s'", path, image->path);
+	}
+	n = pread(fd, *text, (size_t)st.st_size, 0);
+	close(fd);
+	if (n < 0) {
+		free(*text);
+		*text = NULL;
+		return lerror_set(err, errno, "cannot read %s in image '%s'", path, image->path);
+	}
+	(*text)[n] = '\0';
+	return 1;
 }
 
 void image_close(struct image *image)

@@ -26,6 +26,12 @@ struct image {
  * Return 0 or -1 with ERR naming PATH and what is wrong. */
 int image_open(struct image *image, const char *path, struct lerror *err);
 
+/* Read the regular file PATH (absolute, inside the image) into a new
+ * NUL-terminated string *TEXT. Return 1 when read, 0 when the image has no
+ * such file, -1 with ERR set on failure or when it exceeds MAX_SIZE. */
+int image_read_file(struct image *image, const char *path, size_t max_size, char **text,
+		    struct lerror *err);
+
 void image_close(struct image *image);
 
 #endif

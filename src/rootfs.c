@@ -2,6 +2,7 @@
 
 #include "rootfs.h"
 #include "log.h"
+#include "layer.h"
 #include "mount.h"
 #include "path.h"
 #include "squashfs.h"
@@ -60,7 +61,8 @@ static int enter_staging(const struct rootfs_config *config, struct lerror *err)
 	log_step("tmpfs on %s as the staging root", STAGING);
 	if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
 		return lerror_set(err, errno, "cannot mount the staging tmpfs on %s", STAGING);
-	if (mkdir(STAGING "/oldroot", 0755) < 0 || mkdir(STAGING "/newroot", 0755) < 0)
+	if (mkdir(STAGING "/oldroot", 0755) < 0 || mkdir(STAGING "/newroot", 0755) < 0 ||
+	    mkdir(STAGING "/lower", 0755) < 0 || mkdir(STAGING "/layer", 0755) < 0)
 		return lerror_set(err, errno, "cannot create directories in the staging tmpfs");
 	if (chdir(STAGING) < 0)
 		return lerror_set(err, errno, "cannot enter the staging tmpfs");
@@ -78,11 +80,11 @@ static int mount_image(const struct rootfs_config *config, struct roots *roots,
 	struct image *image = config->image;
 
 	if (image->kind == IMAGE_SQUASHFS) {
-		if (squashfs_mount(image->squashfs, "/oldroot/dev/fuse", "/newroot", config->uid, config->gid, err) < 0)
+		if (squashfs_mount(image->squashfs, "/oldroot/dev/fuse", "/lower", config->uid, config->gid, err) < 0)
 			return -1;
 	} else {
 		int source = path_open_in_root(roots->host, image->path, O_PATH | O_DIRECTORY);
-		int dest = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int dest = open("/lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
 		int rc;
 
@@ -99,10 +101,42 @@ static int mount_image(const struct rootfs_config *config, struct roots *roots,
 		close(dest);
 		if (rc < 0)
 			return -1;
-		if (mount_setattr(AT_FDCWD, "/newroot", AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		if (mount_setattr(AT_FDCWD, "/lower", AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 			return lerror_set(err, errno, "cannot make image directory '%s' read-only", image->path);
 	}
 	return 0;
+}
+
+/* Return true, with ERR set, when the mount point open as FD lies under
+ * /proc, /sys or /dev of the container although PATH does not: a symlink
+ * of the image leads there, and a bind would cover the kernel's files. */
+static bool leads_into_kernel_tree(int fd, const char *path, const char *what, struct lerror *err)
+{
+	static const char *const trees[] = { "/proc", "/sys", "/dev" };
+	char link[64], resolved[PATH_MAX], normalized[PATH_MAX];
+	const char *inside;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/oldroot/proc/self/fd/%d", fd);
+	n = readlink(link, resolved, sizeof(resolved) - 1);
+	if (n < 0 || path_normalize(path, normalized, sizeof(normalized), NULL) < 0)
+		return false;
+	resolved[n] = '\0';
+	/* The container's root is at /newroot while it is assembled. */
+	if (!path_is_within(resolved, "/newroot"))
+		return false;
+	inside = resolved + strlen("/newroot");
+	if (!*inside)
+		inside = "/";
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+		if (path_is_within(inside, trees[i]) && !path_is_within(normalized, trees[i])) {
+			lerror_set(err, 0, "cannot mount %s: %s resolves to %s, under %s, which launch mounts from the kernel",
+				   what, path, inside, trees[i]);
+			lerror_hint(err, "a symlink in the image leads there; choose a destination outside /proc, /sys and /dev");
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Open the mount point PATH inside the container for a source of type
@@ -129,6 +163,11 @@ static int open_destination(struct roots *roots, const char *path, mode_t source
 	if (fstat(fd, &st) < 0) {
 		lerror_set(err, errno, "cannot inspect mount point %s", path);
 		close(fd);
+		return -1;
+	}
+	if (leads_into_kernel_tree(fd, path, what, err)) {
+		close(fd);
+		errno = EINVAL;
 		return -1;
 	}
 	if (st.st_dev == roots->container_st.st_dev && st.st_ino == roots->container_st.st_ino) {
@@ -282,57 +321,6 @@ static int mount_system(const struct rootfs_config *config, struct roots *roots,
 	return 0;
 }
 
-/* Mount the home directory at its own path. When the image lacks that
- * directory but has its parent (an image's /home is usually empty), an
- * empty tmpfs covers the parent and receives the mount point. */
-static int mount_home(const struct rootfs_config *config, struct roots *roots,
-		      struct lerror *err)
-{
-	char parent[PATH_MAX];
-	const char *base;
-	int fd, parent_fd;
-
-	fd = path_open_in_root(roots->container, config->home, O_PATH | O_DIRECTORY);
-	if (fd >= 0) {
-		close(fd);
-		return bind_host_path(roots, config->home_source, config->home, false, "home directory", err);
-	}
-	if (path_normalize(config->home, parent, sizeof(parent), err) < 0)
-		return -1;
-	base = strrchr(parent, '/');
-	if (base == parent) {
-		log_warning("home directory %s not mounted: the image has no such directory; use --no-home to silence this", config->home);
-		return 1;
-	}
-	parent[base - parent] = '\0';
-	base = config->home + strlen(config->home);
-	while (base > config->home && base[-1] == '/')
-		base--;
-	while (base > config->home && base[-1] != '/')
-		base--;
-
-	parent_fd = path_open_in_root(roots->container, parent, O_PATH | O_DIRECTORY);
-	if (parent_fd < 0) {
-		log_warning("home directory %s not mounted: the image has neither it nor %s; use --no-home to silence this", config->home, parent);
-		return 1;
-	}
-	log_info("the image has no %s: an empty tmpfs covers %s to hold it", config->home, parent);
-	if (mount_tmpfs_fd(parent_fd, "mode=0755", parent, err) < 0) {
-		close(parent_fd);
-		return -1;
-	}
-	close(parent_fd);
-	parent_fd = path_open_in_root(roots->container, parent, O_RDONLY | O_DIRECTORY);
-	if (parent_fd < 0)
-		return lerror_set(err, errno, "cannot open the tmpfs on %s", parent);
-	if (mkdirat(parent_fd, base, 0755) < 0 && errno != EEXIST) {
-		close(parent_fd);
-		return lerror_set(err, errno, "cannot create %s in the tmpfs", config->home);
-	}
-	close(parent_fd);
-	return bind_host_path(roots, config->home_source, config->home, false, "home directory", err);
-}
-
 /* Find the container path under which the host directory CWD is visible. */
 static bool find_visible(const struct visible *visible, size_t count, const char *cwd,
 			 char out[PATH_MAX])
@@ -355,7 +343,7 @@ static bool find_visible(const struct visible *visible, size_t count, const char
 }
 
 static int choose_workdir(const struct rootfs_config *config, struct roots *roots,
-			  const struct visible *visible, size_t count, bool home_mounted,
+			  const struct visible *visible, size_t count,
 			  char workdir[PATH_MAX], struct lerror *err)
 {
 	int fd;
@@ -379,10 +367,16 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 		log_info("working directory: %s (already visible)", workdir);
 		return 0;
 	}
-	if (config->private_tmp && strcmp(config->cwd, "/tmp") == 0) {
-		/* Binding the host's /tmp would undo --private-tmp. */
-		snprintf(workdir, PATH_MAX, "/tmp");
-		log_info("working directory: /tmp (the private one)");
+	if (config->private_tmp && path_is_within(config->cwd, "/tmp")) {
+		/* Binding a host directory there would undo --private-tmp. */
+		if (strcmp(config->cwd, "/tmp") == 0) {
+			snprintf(workdir, PATH_MAX, "/tmp");
+			log_info("working directory: /tmp (the private one)");
+		} else {
+			snprintf(workdir, PATH_MAX, "%s", config->home ? config->home : "/");
+			log_warning("working directory %s is under /tmp, which --private-tmp replaces; starting in %s (use --cd DIR to choose)",
+				    config->cwd, workdir);
+		}
 		return 0;
 	}
 	if (path_is_system(config->cwd)) {
@@ -397,16 +391,10 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 		}
 		return 0;
 	}
-	if (bind_host_path(roots, config->cwd, config->cwd, false, "working directory", err) == 0) {
-		snprintf(workdir, PATH_MAX, "%s", config->cwd);
-		log_info("working directory: %s (bound from the host)", workdir);
-		return 0;
-	}
-	if (errno != ENOENT)
+	if (bind_host_path(roots, config->cwd, config->cwd, false, "working directory", err) < 0)
 		return -1;
-	snprintf(workdir, PATH_MAX, "%s", home_mounted ? config->home : "/");
-	log_warning("working directory %s is not in the image and cannot be bound there; starting in %s (use --cd DIR to choose)",
-		    config->cwd, workdir);
+	snprintf(workdir, PATH_MAX, "%s", config->cwd);
+	log_info("working directory: %s (bound from the host)", workdir);
 	return 0;
 }
 
@@ -423,6 +411,91 @@ static int enter_container_root(struct lerror *err)
 		return lerror_set(err, errno, "cannot detach the host's root");
 	if (chdir("/") < 0)
 		return lerror_set(err, errno, "cannot enter the container's root");
+	return 0;
+}
+
+/* A mount point that the container needs. */
+struct mount_point {
+	const char *path;
+	bool directory;
+};
+
+/* List the mount points of this run: the system trees, the home
+ * directory, the binds, and the working directory when it must be bound.
+ * Return the count; POINTS has room for bind_count + 6 entries. */
+static size_t plan_mount_points(const struct rootfs_config *config, const struct visible *visible,
+				size_t visible_count, struct mount_point *points)
+{
+	static const char *const system[] = { "/proc", "/sys", "/dev", "/tmp" };
+	char unused[PATH_MAX];
+	size_t count = 0;
+
+	for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)
+		points[count++] = (struct mount_point){ system[i], true };
+	if (config->home)
+		points[count++] = (struct mount_point){ config->home, true };
+	for (size_t i = 0; i < config->bind_count; i++)
+		points[count++] = (struct mount_point){ config->binds[i].destination, config->binds[i].directory };
+	if (!config->workdir && !path_is_system(config->cwd) &&
+	    !(config->private_tmp && path_is_within(config->cwd, "/tmp")) &&
+	    !find_visible(visible, visible_count, config->cwd, unused))
+		points[count++] = (struct mount_point){ config->cwd, true };
+	return count;
+}
+
+/* Put the image, or a layer over it, at /newroot and make every planned
+ * mount point exist there. The layer is mounted only when it is asked for
+ * or a mount point is missing from the image. */
+static int mount_root(const struct rootfs_config *config, struct roots *roots,
+		      const struct mount_point *points, size_t count, struct lerror *err)
+{
+	bool layer = config->layer.writable || config->layer.directory;
+	int lower = open("/lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (lower < 0)
+		return lerror_set(err, errno, "cannot open the image's root");
+	for (size_t i = 0; i < count && !layer; i++) {
+		int fd = path_open_in_root(lower, points[i].path, O_PATH);
+
+		if (fd >= 0) {
+			close(fd);
+		} else {
+			log_info("the image has no %s: a layer over the image holds the mount point", points[i].path);
+			layer = true;
+		}
+	}
+	close(lower);
+
+	if (!layer) {
+		log_step("move the image to /newroot");
+		if (mount("/lower", "/newroot", NULL, MS_MOVE, NULL) < 0)
+			return lerror_set(err, errno, "cannot move the image's mount to /newroot");
+	} else {
+		int upper = layer_prepare(&config->layer, roots->host, "/layer", err);
+		int rc = 0;
+
+		if (upper < 0)
+			return -1;
+		lower = open("/lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (lower < 0) {
+			close(upper);
+			return lerror_set(err, errno, "cannot open the image's root");
+		}
+		for (size_t i = 0; i < count && rc == 0; i++)
+			rc = layer_make_mount_point(lower, "/lower", upper, "/oldroot/proc/self/fd",
+						    points[i].path, points[i].directory, err);
+		close(lower);
+		close(upper);
+		if (rc < 0 || layer_mount(&config->layer, "/lower", "/newroot", err) < 0)
+			return -1;
+		if (!config->layer.writable) {
+			struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+			log_step("make the layer read-only");
+			if (mount_setattr(AT_FDCWD, "/newroot", 0, &attr, sizeof(attr)) < 0)
+				return lerror_set(err, errno, "cannot make the container's root read-only");
+		}
+	}
 	return 0;
 }
 
@@ -448,40 +521,41 @@ int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 {
 	struct roots roots = { .host = -1, .container = -1 };
 	struct visible visible[config->bind_count + 2];
+	struct mount_point points[config->bind_count + 6];
 	size_t count = 0;
-	bool home_mounted = false;
 	int rc = -1;
 
+	if (!config->private_tmp)
+		visible[count++] = (struct visible){ "/tmp", "/tmp" };
+	if (config->home)
+		visible[count++] = (struct visible){ config->home_source, config->home };
+	for (size_t i = 0; i < config->bind_count; i++)
+		visible[count++] = (struct visible){ config->binds[i].source, config->binds[i].destination };
+
 	roots.host = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (roots.host < 0) {
+		lerror_set(err, errno, "cannot open the host's root");
+		goto out;
+	}
+	if (mount_root(config, &roots, points, plan_mount_points(config, visible, count, points), err) < 0)
+		goto out;
 	roots.container = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (roots.host < 0 || roots.container < 0 || fstat(roots.container, &roots.container_st) < 0) {
-		lerror_set(err, errno, "cannot open the staged roots");
+	if (roots.container < 0 || fstat(roots.container, &roots.container_st) < 0) {
+		lerror_set(err, errno, "cannot open the container's root");
 		goto out;
 	}
 	if (mount_system(config, &roots, err) < 0)
 		goto out;
-	if (!config->private_tmp)
-		visible[count++] = (struct visible){ "/tmp", "/tmp" };
-
-	if (config->home) {
-		int home = mount_home(config, &roots, err);
-
-		if (home < 0)
-			goto out;
-		if (home == 0) {
-			home_mounted = true;
-			visible[count++] = (struct visible){ config->home_source, config->home };
-		}
-	}
+	if (config->home && bind_host_path(&roots, config->home_source, config->home, false, "home directory", err) < 0)
+		goto out;
 	for (size_t i = 0; i < config->bind_count; i++) {
 		const struct bind_spec *bind = &config->binds[i];
 
 		log_info("bind %s on %s%s", bind->source, bind->destination, bind->read_only ? " (read-only)" : "");
 		if (bind_host_path(&roots, bind->source, bind->destination, bind->read_only, "bind", err) < 0)
 			goto out;
-		visible[count++] = (struct visible){ bind->source, bind->destination };
 	}
-	if (choose_workdir(config, &roots, visible, count, home_mounted, workdir, err) < 0)
+	if (choose_workdir(config, &roots, visible, count, workdir, err) < 0)
 		goto out;
 	close(roots.host);
 	roots.host = -1;

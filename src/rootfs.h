@@ -18,6 +18,7 @@
 #include "bind.h"
 #include "error.h"
 #include "image.h"
+#include "layer.h"
 
 struct rootfs_config {
 	struct image *image;
@@ -32,6 +33,7 @@ struct rootfs_config {
 	size_t bind_count;
 	const struct account *account; /* the caller, for /etc/passwd */
 	bool fake_root;
+	struct layer_config layer;	/* the layer over the image */
 };
 
 /* Enter the staging root and mount the image at /newroot. Runs in the

@@ -224,6 +224,37 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 	return 0;
 }
 
+int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size,
+		       char **text, struct lerror *err)
+{
+	sqfs *fs = &image->ll.fs;
+	sqfs_inode inode;
+	sqfs_off_t size;
+	bool found = false;
+
+	*text = NULL;
+	if (sqfs_inode_get(fs, &inode, sqfs_inode_root(fs)) != SQFS_OK ||
+	    sqfs_lookup_path(fs, &inode, path, &found) != SQFS_OK)
+		return lerror_set(err, EIO, "cannot look up %s in image '%s'", path, image->path);
+	/* NOTE: sqfs_lookup_path() follows no symlink, so a file reached only
+	 * through one is treated as missing. */
+	if (!found || !S_ISREG(inode.base.mode))
+		return 0;
+	if (inode.xtra.reg.file_size > max_size)
+		return lerror_set(err, EFBIG, "cannot read %s in image '%s': larger than %zu bytes", path, image->path, max_size);
+	size = (sqfs_off_t)inode.xtra.reg.file_size;
+	*text = malloc((size_t)size + 1);
+	if (!*text)
+		return lerror_set(err, ENOMEM, "cannot read %s in image '%s'", path, image->path);
+	if (sqfs_read_range(fs, &inode, 0, &size, *text) != SQFS_OK) {
+		free(*text);
+		*text = NULL;
+		return lerror_set(err, EIO, "cannot read %s in image '%s'", path, image->path);
+	}
+	(*text)[size] = '\0';
+	return 1;
+}
+
 static void serve_init(void *userdata, struct fuse_conn_info *conn)
 {
 	/* The image never changes, so let the kernel read ahead as far as it

@@ -27,6 +27,14 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 int squashfs_mount(struct squashfs *image, const char *device, const char *mountpoint,
 		   uid_t uid, gid_t gid, struct lerror *err);
 
+/* Read the regular file PATH of the image into a new NUL-terminated
+ * string *TEXT. Return 1 when read, 0 when the image has no such regular
+ * file, -1 with ERR set on a read error or a file over MAX_SIZE bytes.
+ * Call only before the image is mounted: the library's caches are not
+ * shared with the server thread. */
+int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size,
+		       char **text, struct lerror *err);
+
 /* Write the names of the compressions libsquashfuse was built with, comma
  * separated, into BUF. */
 void squashfs_supported_compressions(char *buf, size_t size);

@@ -242,17 +242,18 @@ like "$RUN_STDERR" "^launch\[$command_pid\]: exec /bin/sh in /" \
 has_line "$RUN_STDERR" "launch[$launcher_pid]: image: SquashFS file $image ($image_size bytes)" \
     "-vv keeps the -v lines"
 
-# -q drops warnings but not errors. Starting in /var, which the busybox
-# image lacks, makes launch warn and start in the home directory.
-var_warning="launch: warning: working directory /var is not in the image and cannot be bound there; starting in $TEST_HOME (use --cd DIR to choose)"
-run as_user env -C /var "$LAUNCH" "$image" -- /bin/pwd
-is "$RUN_STATUS" 0 "start in /var exits 0" || diag_run
-is "$RUN_STDOUT" "$TEST_HOME" "start in /var falls back to the home directory"
-is "$RUN_STDERR" "$var_warning" "start in /var prints the warning"
+# -q drops warnings but not errors. Starting in /usr/share, a system
+# directory that launch does not bind and the busybox image lacks, makes
+# launch warn and start in /.
+share_warning="launch: warning: working directory /usr/share is a system directory, which is not bound, and the image has no such directory; starting in /"
+run as_user env -C /usr/share "$LAUNCH" "$image" -- /bin/pwd
+is "$RUN_STATUS" 0 "start in /usr/share exits 0" || diag_run
+is "$RUN_STDOUT" / "start in /usr/share falls back to /"
+is "$RUN_STDERR" "$share_warning" "start in /usr/share prints the warning"
 
-run as_user env -C /var "$LAUNCH" -q "$image" -- /bin/pwd
+run as_user env -C /usr/share "$LAUNCH" -q "$image" -- /bin/pwd
 is "$RUN_STATUS" 0 "-q exits 0" || diag_run
-is "$RUN_STDOUT" "$TEST_HOME" "-q falls back to the home directory"
+is "$RUN_STDOUT" / "-q falls back to /"
 is "$RUN_STDERR" "" "-q suppresses the warning"
 
 run_launch -q "$image" -- /nonexistent

@@ -1,0 +1,55 @@
+/* The layer over the image that exists for one run or lives in a host
+ * directory.
+ *
+ * The image stays read-only and shared. Kernel overlayfs, which user
+ * namespaces may mount since Linux 5.11, stacks an upper directory on it:
+ * on a tmpfs for -w and for mount points missing from the image, or in a
+ * host directory for --overlay DIR, where changes last between runs.
+ */
+#ifndef LAUNCH_LAYER_H
+#define LAUNCH_LAYER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct layer_config {
+	bool writable;		/* the container may write to its root */
+	const char *size;	/* tmpfs size for the in-memory layer, or NULL */
+	const char *directory;	/* --overlay DIR, absolute and resolved, or NULL */
+	int directory_fd;	/* DIR opened and locked by layer_open_directory() */
+};
+
+/* Open DIR for --overlay: it must be a directory that belongs to the
+ * caller, and no other running container may use it. The returned
+ * descriptor holds an exclusive lock for as long as it stays open.
+ * Store the resolved path in *RESOLVED (malloc'd). */
+int layer_open_directory(const char *path, char **resolved, int *fd, struct lerror *err);
+
+/* Prepare the upper and work directories: on a new tmpfs mounted on
+ * STAGING_DIR, or in CONFIG->directory reached through HOST_ROOT. Enter
+ * the directory that holds them and return a descriptor of upper/. */
+int layer_prepare(const struct layer_config *config, int host_root, const char *staging_dir,
+		  struct lerror *err);
+
+/* Mount an overlay with LOWER as its lower layer and the directories of
+ * layer_prepare() (relative to the current directory) on TARGET, nosuid
+ * and nodev, then return to "/". */
+int layer_mount(const struct layer_config *config, const char *lower, const char *target,
+		struct lerror *err);
+
+/* Create the mount point PATH of the container in the upper directory
+ * UPPER_FD before the overlay is mounted: the parts of PATH that the image
+ * (LOWER_FD, mounted at LOWER_PATH) has are resolved within it, symlinks
+ * included, and the missing parts become directories, the last one a
+ * directory when DIRECTORY is true and an empty file otherwise.
+ * PROC_FD_DIR is the caller's /proc/self/fd as it can reach it. Writing to
+ * the upper directory directly works where the image's directories belong
+ * to ids outside the user namespace, which the mounted overlay would
+ * refuse to change. */
+int layer_make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
+			   const char *proc_fd_dir, const char *path, bool directory,
+			   struct lerror *err);
+
+#endif
