@@ -5,31 +5,6 @@
 
 . "$(dirname "$0")/../lib/setup.sh"
 
-# check_todo REASON CHECK [ARGS...]: run the tap.sh check CHECK (is, like,
-# ok...) as a TAP TODO test for a known bug in launch. The result line gets
-# "# TODO REASON", and a failure does not count against the file. tap.sh
-# cannot do this itself because it escapes '#' in descriptions.
-# REASON must not contain '#'.
-check_todo() {
-    local reason=$1 status=0 output=$TEST_TMPDIR/todo-check.out first rest
-    shift
-    "$@" >"$output" || status=$?
-    {
-        IFS= read -r first
-        rest=$(cat)
-    } <"$output"
-    printf '%s # TODO %s\n' "$first" "$reason"
-    if [[ -n $rest ]]; then
-        # The check reports this function as its caller: name the test line.
-        printf '%s\n' "$rest" |
-            sed "s|^#   at .* line [0-9]*\$|#   at ${BASH_SOURCE[1]} line ${BASH_LINENO[0]}|"
-    fi
-    if [[ $status -ne 0 ]]; then
-        TAP_FAILURE_COUNT=$((TAP_FAILURE_COUNT - 1))
-    fi
-    return 0
-}
-
 # Print the processes of the test user whose command line contains
 # TEST_TMPDIR: this file's copy of launch, its watcher and any command given
 # a path in TEST_TMPDIR. Other test files run as the same user in parallel,

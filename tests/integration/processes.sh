@@ -10,31 +10,6 @@
 # Seconds that the polling helpers wait for a file or a condition.
 POLL_TIMEOUT=20
 
-# check_todo REASON CHECK [ARGS...]: run the tap.sh check CHECK (is, like,
-# ok...) as a TAP TODO test for a known bug in launch. The result line gets
-# "# TODO REASON", and a failure does not count against the file. tap.sh
-# cannot do this itself because it escapes '#' in descriptions.
-# REASON must not contain '#'.
-check_todo() {
-    local reason=$1 status=0 output=$TEST_TMPDIR/todo-check.out first rest
-    shift
-    "$@" >"$output" || status=$?
-    {
-        IFS= read -r first
-        rest=$(cat)
-    } <"$output"
-    printf '%s # TODO %s\n' "$first" "$reason"
-    if [[ -n $rest ]]; then
-        # The check reports this function as its caller: name the test line.
-        printf '%s\n' "$rest" |
-            sed "s|^#   at .* line [0-9]*\$|#   at ${BASH_SOURCE[1]} line ${BASH_LINENO[0]}|"
-    fi
-    if [[ $status -ne 0 ]]; then
-        TAP_FAILURE_COUNT=$((TAP_FAILURE_COUNT - 1))
-    fi
-    return 0
-}
-
 # wait_for_file FILE: poll until FILE exists, for at most POLL_TIMEOUT
 # seconds. Returns 1 on timeout.
 wait_for_file() {
