@@ -49,6 +49,7 @@ struct options {
 	bool write;
 	const char *write_size;
 	const char *overlay;
+	const char *layer_driver;
 	int verbosity;
 };
 
@@ -63,6 +64,7 @@ enum {
 	OPT_WRITE_SIZE,
 	OPT_OVERLAY,
 	OPT_NO_IMAGE_ENV,
+	OPT_LAYER_DRIVER,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +82,7 @@ static const struct option long_options[] = {
 	{ "write-size", required_argument, NULL, OPT_WRITE_SIZE },
 	{ "overlay", required_argument, NULL, OPT_OVERLAY },
 	{ "no-image-env", no_argument, NULL, OPT_NO_IMAGE_ENV },
+	{ "layer-driver", required_argument, NULL, OPT_LAYER_DRIVER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -107,6 +110,9 @@ static void usage(FILE *out)
 	      "      --write-size SIZE      cap the in-memory layer (for example 512m, 2g)\n"
 	      "      --overlay DIR          keep the writable layer in DIR, a directory you\n"
 	      "                             own, between runs\n"
+	      "      --layer-driver DRIVER  mount layers with 'kernel' overlayfs,\n"
+	      "                             'fuse-overlayfs', or 'auto' (the default:\n"
+	      "                             the kernel's, else fuse-overlayfs)\n"
 	      "\n"
 	      "Identity and processes:\n"
 	      "      --root                 appear as root (uid 0) inside; no real privilege\n"
@@ -242,6 +248,9 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 			break;
 		case OPT_NO_IMAGE_ENV:
 			options->no_image_env = true;
+			break;
+		case OPT_LAYER_DRIVER:
+			options->layer_driver = optarg;
 			break;
 		case 'v':
 			options->verbosity++;
@@ -428,6 +437,7 @@ int main(int argc, char **argv)
 	char cwd[PATH_MAX], home_source[PATH_MAX];
 	bool mount_home;
 	char *overlay_path = NULL;
+	enum layer_driver layer_driver = LAYER_DRIVER_AUTO;
 	int overlay_fd = -1;
 	int exit_code = EXIT_LAUNCH_ERROR, rc;
 
@@ -472,6 +482,17 @@ int main(int argc, char **argv)
 		lerror_hint(&err, "drop --write-size; the overlay directory's file system sets the limit");
 		goto fail;
 	}
+	if (options.layer_driver && strcmp(options.layer_driver, "auto") == 0) {
+		layer_driver = LAYER_DRIVER_AUTO;
+	} else if (options.layer_driver && strcmp(options.layer_driver, "kernel") == 0) {
+		layer_driver = LAYER_DRIVER_KERNEL;
+	} else if (options.layer_driver && strcmp(options.layer_driver, "fuse-overlayfs") == 0) {
+		layer_driver = LAYER_DRIVER_FUSE;
+	} else if (options.layer_driver) {
+		lerror_set(&err, 0, "invalid value '%s' for --layer-driver", options.layer_driver);
+		lerror_hint(&err, "use auto, kernel or fuse-overlayfs");
+		goto fail;
+	}
 	if (options.overlay && layer_open_directory(options.overlay, &overlay_path, &overlay_fd, &err) < 0)
 		goto fail;
 
@@ -504,6 +525,7 @@ int main(int argc, char **argv)
 			.binds = binds,
 			.bind_count = options.bind_count,
 			.layer = {
+				.driver = layer_driver,
 				.writable = options.write || options.overlay,
 				.size = options.write_size,
 				.directory = overlay_path,

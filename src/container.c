@@ -91,14 +91,16 @@ fail:
 }
 
 static void run_child(const struct container_config *config, const struct rootfs_config *root,
-		      int sync_fd, pid_t launcher, const sigset_t *old_mask) __attribute__((noreturn));
+		      int sync_fd, int report_fd, pid_t launcher, const sigset_t *old_mask)
+	__attribute__((noreturn));
 
 static void run_child(const struct container_config *config, const struct rootfs_config *root,
-		      int sync_fd, pid_t launcher, const sigset_t *old_mask)
+		      int sync_fd, int report_fd, pid_t launcher, const sigset_t *old_mask)
 {
+	struct supervision supervision = { .children_fd = -1, .report_fd = -1, .pid_namespace_init = true };
 	char workdir[PATH_MAX];
 	struct lerror err;
-	pid_t command;
+	pid_t command, service;
 
 	lerror_clear(&err);
 	/* A quicker end than the watcher's when the launcher dies. In a new
@@ -113,12 +115,21 @@ static void run_child(const struct container_config *config, const struct rootfs
 	/* This process, not the launcher, touches the image's mount: if the
 	 * server in the launcher dies, its death aborts the FUSE connection
 	 * and this process gets an error instead of waiting for ever. */
-	if (rootfs_assemble(root, workdir, &err) < 0) {
+	if (rootfs_assemble(root, workdir, &service, &err) < 0) {
 		log_error(&err);
 		_exit(err.exit_code);
 	}
-	if (!config->pid_namespace)
+	if (!config->pid_namespace) {
+		/* The launcher ends the service once only it remains. */
+		if (service > 0 && write(report_fd, &service, sizeof(service)) != (ssize_t)sizeof(service)) {
+			lerror_set(&err, errno, "cannot report the layer's server to the launcher");
+			log_error(&err);
+			_exit(EXIT_LAUNCH_ERROR);
+		}
 		exec_command(config, workdir, old_mask);
+	}
+	if (service > 0)
+		supervision.services[supervision.service_count++] = service;
 
 	/* This process is PID 1 of the new PID namespace: it mounts the
 	 * namespace's own /proc, starts the command and then reaps orphans
@@ -129,6 +140,9 @@ static void run_child(const struct container_config *config, const struct rootfs
 		log_error(&err);
 		_exit(EXIT_LAUNCH_ERROR);
 	}
+	/* The namespace's own /proc names the children with the pids that
+	 * fork() returned here. */
+	supervision.children_fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
 	command = fork();
 	if (command < 0) {
 		lerror_set(&err, errno, "cannot fork the command in the PID namespace");
@@ -139,7 +153,7 @@ static void run_child(const struct container_config *config, const struct rootfs
 		exec_command(config, workdir, old_mask);
 	prctl(PR_SET_NAME, "launch-init");
 	prctl(PR_SET_DUMPABLE, 0);
-	_exit(process_exit_code(process_supervise(command)));
+	_exit(process_exit_code(process_supervise(command, &supervision)));
 }
 
 int container_run(const struct container_config *config, int *exit_code,
@@ -162,7 +176,8 @@ int container_run(const struct container_config *config, int *exit_code,
 		.fake_root = config->fake_root,
 		.layer = config->layer,
 	};
-	int proc_fd = -1, sync_fds[2] = { -1, -1 };
+	struct supervision supervision = { .children_fd = -1, .report_fd = -1 };
+	int proc_fd = -1, sync_fds[2] = { -1, -1 }, report_fds[2] = { -1, -1 };
 	sigset_t old_mask;
 	pid_t launcher = getpid(), child;
 	int rc = -1;
@@ -186,7 +201,8 @@ int container_run(const struct container_config *config, int *exit_code,
 	}
 	if (process_block_signals(&old_mask, err) < 0)
 		goto out;
-	if (pipe2(sync_fds, O_CLOEXEC) < 0) {
+	if (pipe2(sync_fds, O_CLOEXEC) < 0 || pipe2(report_fds, O_CLOEXEC) < 0 ||
+	    fcntl(report_fds[0], F_SETFL, O_NONBLOCK) < 0) {
 		lerror_set(err, errno, "cannot create a pipe");
 		goto out;
 	}
@@ -201,26 +217,34 @@ int container_run(const struct container_config *config, int *exit_code,
 	}
 	if (child == 0) {
 		close(sync_fds[1]);
-		run_child(config, &root, sync_fds[0], launcher, &old_mask);
+		close(report_fds[0]);
+		run_child(config, &root, sync_fds[0], report_fds[1], launcher, &old_mask);
 	}
 	log_step("container process %ld started%s", (long)child, config->pid_namespace ? " in a new PID namespace" : "");
 	close(sync_fds[0]);
 	sync_fds[0] = -1;
+	close(report_fds[1]);
+	report_fds[1] = -1;
 
-	if (rootfs_prepare(&root, err) < 0 || write(sync_fds[1], "", 1) != 1) {
+	/* Opened before the child may detach the staging root. A file, not a
+	 * directory: it gives the container nothing through /proc/PID/fd. */
+	if (rootfs_prepare(&root, err) == 0)
+		supervision.children_fd = open("/oldroot/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
+	if (err->message[0] || write(sync_fds[1], "", 1) != 1) {
 		if (!err->message[0])
 			lerror_set(err, errno, "cannot start the container's first process");
 		/* The child reads EOF and exits without running anything. */
 		close(sync_fds[1]);
 		sync_fds[1] = -1;
-		process_supervise(child);
+		process_supervise(child, NULL);
 		goto out;
 	}
 	close(sync_fds[1]);
 	sync_fds[1] = -1;
+	supervision.report_fd = report_fds[0];
 	/* The child reports its own errors, so a failure there comes back
 	 * as its exit code. */
-	*exit_code = process_exit_code(process_supervise(child));
+	*exit_code = process_exit_code(process_supervise(child, &supervision));
 	rc = 0;
 out:
 	if (sync_fds[0] >= 0)
@@ -229,5 +253,10 @@ out:
 		close(sync_fds[1]);
 	if (proc_fd >= 0)
 		close(proc_fd);
+	for (int i = 0; i < 2; i++)
+		if (report_fds[i] >= 0)
+			close(report_fds[i]);
+	if (supervision.children_fd >= 0)
+		close(supervision.children_fd);
 	return rc;
 }

@@ -2,6 +2,7 @@
 
 #include "layer.h"
 #include "log.h"
+#include "mount.h"
 #include "path.h"
 
 #include <errno.h>
@@ -10,7 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/capability.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,11 +132,11 @@ int layer_prepare(const struct layer_config *config, int host_root, const char *
 	return upper;
 }
 
-int layer_mount(const struct layer_config *config, const char *lower, const char *target,
-		struct lerror *err)
+/* Mount with the kernel's overlayfs. Return 0, or -1 with errno set. */
+static int mount_kernel_overlay(const struct layer_config *config, const char *lower,
+				const char *target)
 {
 	char options[PATH_MAX + 128];
-	int rc;
 
 	/* upperdir and workdir are relative to the current directory, so the
 	 * path of DIR, which may hold commas, never enters the option string.
@@ -139,15 +145,193 @@ int layer_mount(const struct layer_config *config, const char *lower, const char
 	snprintf(options, sizeof(options), "lowerdir=%s,upperdir=upper,workdir=work,userxattr", lower);
 	log_step("overlay on %s (%s)%s%s", target, options, config->directory ? " in " : ", in memory",
 		 config->directory ? config->directory : "");
-	rc = mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, options);
-	if (rc < 0) {
+	return mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, options);
+}
+
+/* Make the host's programs runnable from the staging root: its top-level
+ * directories that hold programs, libraries and their configuration are
+ * bound there from HOST_ROOT_PATH, with /dev and /proc, and its top-level
+ * symlinks (a merged /usr) are copied. The staging root is detached
+ * before the command runs, so the container never sees them. */
+static int expose_host_tools(const char *host_root_path, struct lerror *err)
+{
+	static const char *const names[] = {
+		"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char host[PATH_MAX], staged[64], target[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+		int source, dest, rc;
+
+		snprintf(host, sizeof(host), "%s/%s", host_root_path, names[i]);
+		snprintf(staged, sizeof(staged), "/%s", names[i]);
+		/* Skip what the host lacks and what the staging root has. */
+		if (access(staged, F_OK) == 0 || lstat(host, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			n = readlink(host, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			if (symlink(target, staged) < 0)
+				return lerror_set(err, errno, "cannot prepare %s for fuse-overlayfs", staged);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode) || mkdir(staged, 0755) < 0)
+			continue;
+		source = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		dest = open(staged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		rc = source < 0 || dest < 0 ? -1 : mount_bind_fd(source, dest, false, staged, err);
+		if (source >= 0)
+			close(source);
+		if (dest >= 0)
+			close(dest);
+		if (rc < 0)
+			return lerror_set(err, errno, "cannot prepare %s for fuse-overlayfs", staged);
+	}
+	return 0;
+}
+
+/* Run fuse-overlayfs in the foreground as the server of the layer. The
+ * layers and the target are handed over as descriptors named
+ * /proc/self/fd/N, so that no path with a comma enters its options. */
+static void exec_fuse_overlayfs(int lower, int upper, int work, int target, int log_fd)
+	__attribute__((noreturn));
+
+static void exec_fuse_overlayfs(int lower, int upper, int work, int target, int log_fd)
+{
+	char options[256], mountpoint[64];
+	cap_t caps;
+	cap_value_t admin = CAP_SYS_ADMIN;
+
+	/* Its own session: Ctrl-C in the terminal must not stop the server. */
+	setsid();
+	/* The mount needs CAP_SYS_ADMIN of the user namespace, which execve()
+	 * drops for a uid other than 0 unless it is ambient. */
+	caps = cap_get_proc();
+	if (caps) {
+		cap_set_flag(caps, CAP_INHERITABLE, 1, &admin, CAP_SET);
+		cap_set_proc(caps);
+		cap_free(caps);
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0);
+	snprintf(options, sizeof(options), "noacl,lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
+		 lower, upper, work);
+	snprintf(mountpoint, sizeof(mountpoint), "/proc/self/fd/%d", target);
+	dup2(log_fd, STDOUT_FILENO);
+	dup2(log_fd, STDERR_FILENO);
+	execlp("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", options, mountpoint, (char *)NULL);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Mount the layer with fuse-overlayfs, run as a service process. Return
+ * its pid, or -1 with ERR set. */
+static pid_t mount_fuse_overlay(const char *lower, const char *target, const char *host_root_path,
+				struct lerror *err)
+{
+	struct stat before, now;
+	int lower_fd, upper_fd, work_fd, target_fd, log_fd, status = 0;
+	pid_t pid;
+
+	log_step("fuse-overlayfs on %s (lower %s)", target, lower);
+	if (expose_host_tools(host_root_path, err) < 0)
+		return -1;
+	lower_fd = open(lower, O_RDONLY | O_DIRECTORY);
+	upper_fd = open("upper", O_RDONLY | O_DIRECTORY);
+	work_fd = open("work", O_RDONLY | O_DIRECTORY);
+	target_fd = open(target, O_RDONLY | O_DIRECTORY);
+	log_fd = open("/fuse-overlayfs.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (lower_fd < 0 || upper_fd < 0 || work_fd < 0 || target_fd < 0 || log_fd < 0 ||
+	    fstat(target_fd, &before) < 0) {
+		lerror_set(err, errno, "cannot prepare fuse-overlayfs over the image");
+		pid = -1;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		lerror_set(err, errno, "cannot start fuse-overlayfs");
+		goto out;
+	}
+	if (pid == 0)
+		exec_fuse_overlayfs(lower_fd, upper_fd, work_fd, target_fd, log_fd);
+
+	/* The overlay is ready when TARGET is another file system. */
+	for (int waited = 0;; waited += 10) {
+		struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+		if (stat(target, &now) == 0 && now.st_dev != before.st_dev)
+			break;
+		if (waitpid(pid, &status, WNOHANG) == pid || waited >= 10000) {
+			char text[512] = "";
+			int fd = open("/fuse-overlayfs.log", O_RDONLY | O_CLOEXEC);
+			ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : 0;
+
+			if (fd >= 0)
+				close(fd);
+			text[n > 0 ? n : 0] = '\0';
+			/* Keep the last line: fuse-overlayfs prints notices first. */
+			while (n > 0 && text[n - 1] == '\n')
+				text[--n] = '\0';
+			if (strrchr(text, '\n'))
+				memmove(text, strrchr(text, '\n') + 1, strlen(strrchr(text, '\n')));
+			if (waited >= 10000)
+				kill(pid, SIGKILL);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+				lerror_set(err, 0, "cannot mount a layer over the image: the kernel refused overlayfs and fuse-overlayfs is not installed");
+				lerror_hint(err, "install fuse-overlayfs (apt-get install fuse-overlayfs), or use Linux 5.11 or later with the overlay module");
+			} else {
+				lerror_set(err, 0, "cannot mount a layer over the image with fuse-overlayfs%s%s",
+					   text[0] ? ": " : "", text);
+				lerror_hint(err, "run with -vv for the steps");
+			}
+			pid = -1;
+			goto out;
+		}
+		nanosleep(&pause, NULL);
+	}
+	log_info("layer served by fuse-overlayfs (pid %ld)", (long)pid);
+out:
+	if (lower_fd >= 0)
+		close(lower_fd);
+	if (upper_fd >= 0)
+		close(upper_fd);
+	if (work_fd >= 0)
+		close(work_fd);
+	if (target_fd >= 0)
+		close(target_fd);
+	if (log_fd >= 0)
+		close(log_fd);
+	return pid;
+}
+
+int layer_mount(const struct layer_config *config, const char *lower, const char *target,
+		const char *host_root_path, pid_t *service, struct lerror *err)
+{
+	int rc = 0;
+
+	*service = 0;
+	if (config->driver != LAYER_DRIVER_FUSE && mount_kernel_overlay(config, lower, target) < 0) {
 		int saved = errno;
 
-		lerror_set(err, saved, "cannot mount a writable layer over the image");
-		/* NOTE: fuse-overlayfs is not tried as a fallback yet. */
-		if (saved == EPERM || saved == ENODEV || saved == EINVAL)
+		if (config->driver == LAYER_DRIVER_KERNEL) {
+			lerror_set(err, saved, "cannot mount a layer over the image with overlayfs");
 			lerror_hint(err, "the kernel must allow overlayfs in user namespaces (Linux 5.11 or later, overlay module loaded)%s",
 				    config->directory ? ", and the file system of the overlay directory must support extended attributes" : "");
+			rc = -1;
+		} else {
+			log_info("the kernel refused overlayfs (%s); trying fuse-overlayfs", strerror(saved));
+			rc = 1;
+		}
+	} else if (config->driver == LAYER_DRIVER_FUSE) {
+		rc = 1;
+	}
+	if (rc == 1) {
+		*service = mount_fuse_overlay(lower, target, host_root_path, err);
+		rc = *service > 0 ? 0 : -1;
+		if (rc < 0)
+			*service = 0;
 	}
 	if (chdir("/") < 0 && rc == 0)
 		return lerror_set(err, errno, "cannot leave the layer's directory");

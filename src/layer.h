@@ -14,7 +14,15 @@
 
 #include "error.h"
 
+/* How the layer is mounted. */
+enum layer_driver {
+	LAYER_DRIVER_AUTO,	/* overlayfs, else fuse-overlayfs */
+	LAYER_DRIVER_KERNEL,	/* overlayfs only */
+	LAYER_DRIVER_FUSE,	/* fuse-overlayfs only */
+};
+
 struct layer_config {
+	enum layer_driver driver;
 	bool writable;		/* the container may write to its root */
 	const char *size;	/* tmpfs size for the in-memory layer, or NULL */
 	const char *directory;	/* --overlay DIR, absolute and resolved, or NULL */
@@ -35,9 +43,13 @@ int layer_prepare(const struct layer_config *config, int host_root, const char *
 
 /* Mount an overlay with LOWER as its lower layer and the directories of
  * layer_prepare() (relative to the current directory) on TARGET, nosuid
- * and nodev, then return to "/". */
+ * and nodev, then return to "/". With the kernel's overlayfs refused (or
+ * with LAYER_DRIVER_FUSE), fuse-overlayfs from the host's root at
+ * HOST_ROOT_PATH serves it instead, as a child process whose pid is
+ * stored in *SERVICE (0 otherwise); it must run as long as the container
+ * and be ended when only it remains. */
 int layer_mount(const struct layer_config *config, const char *lower, const char *target,
-		struct lerror *err);
+		const char *host_root_path, pid_t *service, struct lerror *err);
 
 /* Create the mount point PATH of the container in the upper directory
  * UPPER_FD before the overlay is mounted: the parts of PATH that the image

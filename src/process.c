@@ -189,11 +189,100 @@ int process_start_watcher(int proc_fd, struct lerror *err)
 	return 0;
 }
 
-int process_supervise(pid_t child)
+/* Read the pids listed in the children file FD into PIDS (at most MAX);
+ * return the count, or -1 when it cannot be read. */
+static ssize_t read_children(int fd, pid_t *pids, size_t max)
+{
+	char text[4096];
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+	size_t count = 0;
+
+	if (n < 0)
+		return -1;
+	text[n] = '\0';
+	for (char *p = text, *end; count < max; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		pids[count++] = (pid_t)pid;
+	}
+	return (ssize_t)count;
+}
+
+static bool is_service(const struct supervision *supervision, pid_t pid)
+{
+	for (size_t i = 0; i < supervision->service_count; i++)
+		if (supervision->services[i] == pid)
+			return true;
+	return false;
+}
+
+/* Collect the service pids reported on the pipe so far. */
+static void read_services(struct supervision *supervision)
+{
+	pid_t pid;
+
+	while (supervision->report_fd >= 0 &&
+	       read(supervision->report_fd, &pid, sizeof(pid)) == (ssize_t)sizeof(pid)) {
+		if (supervision->service_count < sizeof(supervision->services) / sizeof(pid))
+			supervision->services[supervision->service_count++] = pid;
+	}
+}
+
+/* Once the command has exited: end the services when only they remain,
+ * and let a request to stop (REQUEST, a signal number or 0) end the
+ * background processes that the command left: SIGTERM first, SIGKILL on a
+ * second request. */
+static void after_command(struct supervision *supervision, int request)
+{
+	pid_t children[256];
+	ssize_t count;
+	bool only_services = true;
+
+	if (!supervision)
+		return;
+	read_services(supervision);
+	if (request && supervision->pid_namespace_init) {
+		int sig = supervision->stop_requests++ ? SIGKILL : SIGTERM;
+
+		log_info("ending the processes left in the container (signal %d)", sig);
+		kill(-1, sig);
+		return;
+	}
+	if (supervision->children_fd < 0)
+		return;
+	count = read_children(supervision->children_fd, children, sizeof(children) / sizeof(children[0]));
+	for (ssize_t i = 0; i < count; i++)
+		if (!is_service(supervision, children[i]))
+			only_services = false;
+	if (request && !only_services) {
+		int sig = supervision->stop_requests++ ? SIGKILL : SIGTERM;
+
+		log_info("ending the processes left in the container (signal %d)", sig);
+		for (ssize_t i = 0; i < count; i++)
+			if (!is_service(supervision, children[i]))
+				kill(children[i], sig);
+		return;
+	}
+	if (count > 0 && only_services && !supervision->services_ended) {
+		/* Nothing uses the services any more. SIGKILL, because
+		 * fuse-overlayfs 1.10 blocked in a read of /dev/fuse does not
+		 * end on SIGTERM, and no request of it is pending. */
+		supervision->services_ended = true;
+		for (ssize_t i = 0; i < count; i++) {
+			log_step("end service process %ld", (long)children[i]);
+			kill(children[i], SIGKILL);
+		}
+	}
+}
+
+int process_supervise(pid_t child, struct supervision *supervision)
 {
 	sigset_t set;
 	siginfo_t info;
 	int child_status = 0;
+	bool child_done = false;
 
 	supervised_set(&set);
 	for (;;) {
@@ -203,6 +292,7 @@ int process_supervise(pid_t child)
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid == child) {
 				child_status = status;
+				child_done = true;
 				log_step("command (pid %ld) ended with status %d",
 					 (long)pid, process_exit_code(status));
 			} else {
@@ -211,11 +301,20 @@ int process_supervise(pid_t child)
 		}
 		if (pid < 0 && errno == ECHILD)
 			return child_status;
+		if (child_done)
+			after_command(supervision, 0);
 
 		if (sigwaitinfo(&set, &info) < 0)
 			continue;
 		if (info.si_signo == SIGCHLD)
 			continue;
+		if (child_done) {
+			/* The command is gone: Ctrl-C, SIGTERM or SIGHUP now stop
+			 * what it left running. */
+			if (info.si_signo == SIGINT || info.si_signo == SIGTERM || info.si_signo == SIGHUP)
+				after_command(supervision, info.si_signo);
+			continue;
+		}
 		/* The terminal sends SIGINT, SIGQUIT, SIGWINCH and the like to
 		 * the whole foreground process group, command included. */
 		if (info.si_code == SI_KERNEL)

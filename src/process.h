@@ -6,6 +6,7 @@
  * - The launcher waits until every process of the container has exited,
  *   background children included, and then exits with the status of the
  *   command: the image stays readable until the last process is gone.
+ *   Once the command has exited, SIGINT, SIGTERM or SIGHUP end them.
  * - Signals sent to the launcher (INT, TERM, HUP, QUIT, USR1, USR2, CONT,
  *   WINCH) are forwarded to the command. Signals the kernel sends to the
  *   whole foreground process group (Ctrl-C, Ctrl-\, terminal resize) reach
@@ -39,10 +40,24 @@ int process_block_signals(sigset_t *old_mask, struct lerror *err);
  * (an ignored SIGHUP under nohup stays ignored). */
 void process_restore_signals(const sigset_t *old_mask);
 
+/* What a supervisor knows beyond its command. */
+struct supervision {
+	int children_fd;	  /* the supervisor's /proc/.../task/TID/children, or -1 */
+	int report_fd;		  /* non-blocking pipe carrying service pids, or -1 */
+	bool pid_namespace_init;  /* the supervisor is PID 1 of the container */
+	pid_t services[4];	  /* helper servers such as fuse-overlayfs */
+	size_t service_count;
+	bool services_ended;
+	int stop_requests;
+};
+
 /* Forward signals to CHILD and reap every child, orphans included (the
  * caller must be a subreaper or a PID-namespace init), until none is
- * left. Return the wait status of CHILD. */
-int process_supervise(pid_t child);
+ * left. Return the wait status of CHILD. Once CHILD has exited, SIGINT,
+ * SIGTERM or SIGHUP end the processes it left (SIGTERM, then SIGKILL),
+ * and services still running when only they remain are ended.
+ * SUPERVISION may be NULL. */
+int process_supervise(pid_t child, struct supervision *supervision);
 
 /* Convert a wait status into an exit code: the code, or 128+N for a death
  * by signal N. */

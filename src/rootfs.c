@@ -447,7 +447,8 @@ static size_t plan_mount_points(const struct rootfs_config *config, const struct
  * mount point exist there. The layer is mounted only when it is asked for
  * or a mount point is missing from the image. */
 static int mount_root(const struct rootfs_config *config, struct roots *roots,
-		      const struct mount_point *points, size_t count, struct lerror *err)
+		      const struct mount_point *points, size_t count, pid_t *service,
+		      struct lerror *err)
 {
 	bool layer = config->layer.writable || config->layer.directory;
 	int lower = open("/lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -486,7 +487,7 @@ static int mount_root(const struct rootfs_config *config, struct roots *roots,
 						    points[i].path, points[i].directory, err);
 		close(lower);
 		close(upper);
-		if (rc < 0 || layer_mount(&config->layer, "/lower", "/newroot", err) < 0)
+		if (rc < 0 || layer_mount(&config->layer, "/lower", "/newroot", "/oldroot", service, err) < 0)
 			return -1;
 		if (!config->layer.writable) {
 			struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
@@ -517,7 +518,7 @@ int rootfs_prepare(const struct rootfs_config *config, struct lerror *err)
 }
 
 int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
-		    struct lerror *err)
+		    pid_t *service, struct lerror *err)
 {
 	struct roots roots = { .host = -1, .container = -1 };
 	struct visible visible[config->bind_count + 2];
@@ -532,12 +533,13 @@ int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 	for (size_t i = 0; i < config->bind_count; i++)
 		visible[count++] = (struct visible){ config->binds[i].source, config->binds[i].destination };
 
+	*service = 0;
 	roots.host = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (roots.host < 0) {
 		lerror_set(err, errno, "cannot open the host's root");
 		goto out;
 	}
-	if (mount_root(config, &roots, points, plan_mount_points(config, visible, count, points), err) < 0)
+	if (mount_root(config, &roots, points, plan_mount_points(config, visible, count, points), service, err) < 0)
 		goto out;
 	roots.container = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (roots.container < 0 || fstat(roots.container, &roots.container_st) < 0) {

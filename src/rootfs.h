@@ -48,8 +48,9 @@ int rootfs_prepare(const struct rootfs_config *config, struct lerror *err);
  * process and of every process of the mount namespace whose root was the
  * staging root. Runs in another process than rootfs_prepare(), after it.
  * Store the directory the command starts in, a container path, into
- * WORKDIR. Return 0 or -1 with ERR set. */
+ * WORKDIR, and the pid of the process serving the layer, when one does
+ * (fuse-overlayfs), into *SERVICE, else 0. Return 0 or -1 with ERR set. */
 int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
-		    struct lerror *err);
+		    pid_t *service, struct lerror *err);
 
 #endif

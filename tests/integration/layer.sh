@@ -424,6 +424,42 @@ is "$RUN_STDERR" "" "--no-image-env prints no warnings"
 run_launch -e ORDER=option --no-image-env "$env_dir_image" -- /bin/env
 is "$(env_value ORDER)" option "--no-image-env keeps -e" || diag_run
 
+# --- fuse-overlayfs ---
+
+run_launch --layer-driver bogus "$layer_image" -- /bin/true
+is "$RUN_STATUS" 125 "invalid --layer-driver exits 125"
+is "$RUN_STDERR" "launch: error: invalid value 'bogus' for --layer-driver; use auto, kernel or fuse-overlayfs" \
+    "invalid --layer-driver message"
+
+if ! command -v fuse-overlayfs >/dev/null; then
+    skip "fuse-overlayfs is not installed" 9
+else
+    # A read-only layer for a missing mount point, served by fuse-overlayfs.
+    run_launch --layer-driver fuse-overlayfs -b "$bind_source:/new/dir" "$layer_image" -- /bin/sh -c \
+        'cat /new/dir/file; awk '\''$5 == "/" { sub(/.* - /, ""); print $1 }'\'' /proc/self/mountinfo; touch /etc/x'
+    is "$RUN_STATUS" 1 "fuse-overlayfs layer: touch fails" || diag_run
+    is "$RUN_STDOUT" $'bound from the host\nfuse.fuse-overlayfs' "fuse-overlayfs layer holds the mount point"
+    is "$RUN_STDERR" "touch: /etc/x: Read-only file system" "fuse-overlayfs layer stays read-only"
+
+    # -w with --root writes to /etc, with and without a PID namespace.
+    for pid_option in "" --pid; do
+        run_launch --layer-driver fuse-overlayfs --root -w $pid_option "$layer_image" -- /bin/sh -c \
+            'echo written > /etc/new-file && cat /etc/new-file'
+        is "$RUN_STATUS" 0 "fuse-overlayfs -w${pid_option:+ $pid_option} exits 0" || diag_run
+        is "$RUN_STDOUT" written "fuse-overlayfs -w${pid_option:+ $pid_option} writes /etc"
+    done
+
+    # The server ends with the container: launch returns, and no
+    # fuse-overlayfs process of this test remains.
+    is "$(pgrep -u "$TEST_UID" -f "fuse-overlayfs .*lowerdir=/proc/self/fd" || true)" "" \
+        "no fuse-overlayfs process remains"
+
+    # A background child keeps the layer until it ends.
+    run_launch --layer-driver fuse-overlayfs --root -w "$layer_image" -- /bin/sh -c \
+        '(sleep 1; cat /etc/passwd > /dev/null && echo child read) & exit 0'
+    is "$RUN_STDOUT" "child read" "fuse-overlayfs serves a background child" || diag_run
+fi
+
 # --- Nothing left behind ---
 
 is "$(host_mounts)" "$mounts_before" "host mount table is unchanged"

@@ -293,6 +293,38 @@ else
     fi
 fi
 
+# Once the command has exited, SIGINT to launch (Ctrl-C) ends the
+# background processes it left, which ignore SIGINT as the children of a
+# non-interactive shell do. launch then exits with the command's status.
+for pid_option in "" --pid; do
+    label="SIGINT after the command${pid_option:+ with $pid_option}"
+    dir=$(make_user_dir "after-command$pid_option")
+    if ! start_container "$dir" $pid_option "$image" -- sh -c '
+            (
+                trap "" INT
+                trap "echo term > \"\$1/term\"; exit 0" TERM
+                while :; do sleep 1; done
+            ) &
+            echo $! > "$1/child"
+            : > "$1/ready"
+            exit 4' sh "$dir"; then
+        fail "$label: the container starts"
+        skip "the container did not start" "$([[ -z $pid_option ]] && echo 3 || echo 2)"
+        continue
+    fi
+    pass "$label: the container starts"
+    kill -INT "$LAUNCHER_PID"
+    status=0
+    wait "$TIMEOUT_PID" 2>/dev/null || status=$?
+    is "$status" 4 "$label: launch exits with the command's status"
+    # The child got SIGTERM, not only the SIGKILL that ends a PID
+    # namespace with its init.
+    is "$(cat "$dir/term" 2>/dev/null)" term "$label: the background child got SIGTERM"
+    if [[ -z $pid_option ]]; then
+        is "$(live_pids "$(cat "$dir/child")")" "" "$label: the background child is ended"
+    fi
+done
+
 # launch waits for background children that outlive the command and keeps
 # serving the image to them: the child reads all of /data/blob a second
 # after the command exited.
