@@ -5,11 +5,13 @@
 #include "bind.h"
 #include "container.h"
 #include "environ.h"
+#include "enforce.h"
 #include "error.h"
 #include "image.h"
 #include "layer.h"
 #include "log.h"
 #include "path.h"
+#include "policy.h"
 #include "squashfs.h"
 
 #include <errno.h>
@@ -46,6 +48,7 @@ struct options {
 	bool private_tmp;
 	bool no_home;
 	bool no_image_env;
+	bool show_config;
 	bool write;
 	const char *write_size;
 	const char *overlay;
@@ -65,6 +68,7 @@ enum {
 	OPT_OVERLAY,
 	OPT_NO_IMAGE_ENV,
 	OPT_LAYER_DRIVER,
+	OPT_SHOW_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +87,7 @@ static const struct option long_options[] = {
 	{ "overlay", required_argument, NULL, OPT_OVERLAY },
 	{ "no-image-env", no_argument, NULL, OPT_NO_IMAGE_ENV },
 	{ "layer-driver", required_argument, NULL, OPT_LAYER_DRIVER },
+	{ "show-config", no_argument, NULL, OPT_SHOW_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -128,6 +133,7 @@ static void usage(FILE *out)
 	      "Output:\n"
 	      "  -v, --verbose              print decisions; -vv each step, -vvv a trace\n"
 	      "  -q, --quiet                print errors only\n"
+	      "      --show-config          print the site policy in effect and exit\n"
 	      "  -h, --help                 print this help and exit\n"
 	      "  -V, --version              print the version and exit\n"
 	      "\n"
@@ -252,6 +258,9 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 		case OPT_LAYER_DRIVER:
 			options->layer_driver = optarg;
 			break;
+		case OPT_SHOW_CONFIG:
+			options->show_config = true;
+			break;
 		case 'v':
 			options->verbosity++;
 			break;
@@ -270,6 +279,8 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 			return option_error(argv[optind - 1], err);
 		}
 	}
+	if (options->show_config)
+		return 0;
 	if (optind >= argc)
 		return usage_error(err, "no image given", "");
 	options->image = argv[optind++];
@@ -291,8 +302,9 @@ static const char *const image_env_files[] = {
 };
 
 /* Build the command's environment in the documented order (environ.h). */
-static int build_environment(const struct options *options, const struct account *account,
-			     struct image *image, struct env_list *env, struct lerror *err)
+static int build_environment(const struct options *options, const struct policy *policy,
+			     const struct account *account, struct image *image, struct env_list *env,
+			     struct lerror *err)
 {
 	const char *path;
 
@@ -303,6 +315,7 @@ static int build_environment(const struct options *options, const struct account
 
 		log_info("--unset-env '%s' removed %zu variables", options->unset_patterns[i], removed);
 	}
+	enforce_env_host(policy, env);
 	for (size_t i = 0; !options->no_image_env && i < sizeof(image_env_files) / sizeof(image_env_files[0]); i++) {
 		char *text;
 		int found = image_read_file(image, image_env_files[i], 1 << 20, &text, err);
@@ -365,9 +378,26 @@ static int build_environment(const struct options *options, const struct account
 				  : env_list_put(env, step->text, err) < 0)
 			return -1;
 	}
+	if (enforce_env_final(policy, env, err) < 0)
+		return -1;
 	if (env_list_set(env, "LAUNCH_CONTAINER", image->path) < 0)
 		return lerror_set(err, ENOMEM, "cannot set LAUNCH_CONTAINER");
 	return 0;
+}
+
+/* Load the site policy: LAUNCH_CONFIG_DIR when set (tests and trials; the
+ * caller's own files are then accepted too), else SYSCONFDIR/launch. */
+static int load_policy(struct policy *policy, struct lerror *err)
+{
+	const char *dir = getenv("LAUNCH_CONFIG_DIR");
+	bool required = false;
+
+#ifdef POLICY_REQUIRED
+	required = true;
+#endif
+	if (dir && *dir)
+		return policy_load(policy, dir, (long)getuid(), required, err);
+	return policy_load(policy, SYSCONFDIR "/launch", -1, required, err);
 }
 
 /* Return true when TEXT is a tmpfs size: digits, then an optional k, m, g
@@ -436,19 +466,28 @@ int main(int argc, char **argv)
 	struct bind_spec *binds = NULL;
 	char cwd[PATH_MAX], home_source[PATH_MAX];
 	bool mount_home;
-	char *overlay_path = NULL;
+	char *overlay_path = NULL, write_size[64];
 	enum layer_driver layer_driver = LAYER_DRIVER_AUTO;
+	struct policy policy;
+	struct bind_spec *default_binds = NULL, *all_binds = NULL;
+	size_t default_count = 0;
 	int overlay_fd = -1;
 	int exit_code = EXIT_LAUNCH_ERROR, rc;
 
 	lerror_clear(&err);
 	env_list_init(&env);
+	policy_init(&policy);
 	rc = parse_options(argc, argv, &options, &err);
 	if (rc > 0)
 		return 0;
 	log_set_verbosity(options.verbosity);
-	if (rc < 0)
+	if (rc < 0 || load_policy(&policy, &err) < 0)
 		goto fail;
+	if (options.show_config) {
+		policy_print(&policy, stdout);
+		exit_code = 0;
+		goto out;
+	}
 
 	if (!getcwd(cwd, sizeof(cwd))) {
 		lerror_set(&err, errno, "cannot determine the current directory");
@@ -457,7 +496,7 @@ int main(int argc, char **argv)
 	}
 	if (account_from_host(&account, &err) < 0)
 		goto fail;
-	if (image_open(&image, options.image, &err) < 0)
+	if (image_open(&image, options.image, &err) < 0 || enforce_image(&policy, &image, &err) < 0)
 		goto fail;
 	binds = calloc(options.bind_count + 1, sizeof(*binds));
 	if (!binds) {
@@ -466,6 +505,19 @@ int main(int argc, char **argv)
 	}
 	if (check_binds(&options, cwd, binds, &err) < 0)
 		goto fail;
+	for (size_t i = 0; i < options.bind_count; i++)
+		if (enforce_bind(&policy, &binds[i], &err) < 0)
+			goto fail;
+	if (enforce_default_binds(&policy, &default_binds, &default_count, &err) < 0)
+		goto fail;
+	/* Default binds first: the user's may go on top of them. */
+	all_binds = calloc(default_count + options.bind_count + 1, sizeof(*all_binds));
+	if (!all_binds) {
+		lerror_set(&err, ENOMEM, "cannot record the binds");
+		goto fail;
+	}
+	memcpy(all_binds, default_binds, default_count * sizeof(*all_binds));
+	memcpy(all_binds + default_count, binds, options.bind_count * sizeof(*all_binds));
 
 	if (options.write_size && !options.write) {
 		lerror_set(&err, 0, "--write-size %s needs --write", options.write_size);
@@ -493,6 +545,10 @@ int main(int argc, char **argv)
 		lerror_hint(&err, "use auto, kernel or fuse-overlayfs");
 		goto fail;
 	}
+	if (enforce_runtime(&policy, options.fake_root, &options.pid_namespace,
+			    options.write || options.overlay, &err) < 0 ||
+	    enforce_write_size(&policy, options.write ? options.write_size : NULL, write_size, sizeof(write_size), &err) < 0)
+		goto fail;
 	if (options.overlay && layer_open_directory(options.overlay, &overlay_path, &overlay_fd, &err) < 0)
 		goto fail;
 
@@ -506,7 +562,7 @@ int main(int argc, char **argv)
 			    account.home, strerror(errno));
 		mount_home = false;
 	}
-	if (build_environment(&options, &account, &image, &env, &err) < 0)
+	if (build_environment(&options, &policy, &account, &image, &env, &err) < 0)
 		goto fail;
 	log_info("user: %s (uid %lu, gid %lu)%s", account.name, (unsigned long)account.uid,
 		 (unsigned long)account.gid, options.fake_root ? ", appearing as root" : "");
@@ -522,12 +578,12 @@ int main(int argc, char **argv)
 			.home_source = home_source,
 			.cwd = cwd,
 			.workdir = options.workdir,
-			.binds = binds,
-			.bind_count = options.bind_count,
+			.binds = all_binds,
+			.bind_count = default_count + options.bind_count,
 			.layer = {
 				.driver = layer_driver,
 				.writable = options.write || options.overlay,
-				.size = options.write_size,
+				.size = write_size[0] ? write_size : NULL,
 				.directory = overlay_path,
 				.directory_fd = overlay_fd,
 			},
@@ -547,6 +603,11 @@ out:
 	for (size_t i = 0; binds && i < options.bind_count; i++)
 		bind_spec_free(&binds[i]);
 	free(binds);
+	for (size_t i = 0; i < default_count; i++)
+		bind_spec_free(&default_binds[i]);
+	free(default_binds);
+	free(all_binds);
+	policy_free(&policy);
 	free(options.bind_texts);
 	free(options.env_steps);
 	free(options.unset_patterns);
