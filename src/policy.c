@@ -168,6 +168,9 @@ static char *read_line(char *buffer, int size, void *stream)
 		parse_failed(parse, NULL, "the line is longer than %d bytes", MAX_LINE - 1);
 		return NULL;
 	}
+	/* inih skips a UTF-8 byte order mark at the start of the file. */
+	if (parse->line == 1 && length >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
 	if (length > 0 && (*p == ' ' || *p == '\t')) {
 		while (p < start + length && isspace((unsigned char)*p))
 			p++;
@@ -452,7 +455,9 @@ static int load_file(struct policy *policy, int dir_fd, const char *dir, const c
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named like a policy file must not block the
+	 * open; it fails the regular-file check below. */
+	fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT && !required)
 			return 0;
@@ -524,8 +529,13 @@ int policy_load(struct policy *policy, const char *dir, long trusted_uid, bool r
 	snprintf(sub, sizeof(sub), "%s/launch.conf.d", dir);
 	sub_fd = openat(dir_fd, "launch.conf.d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	close(dir_fd);
-	if (sub_fd < 0)
+	if (sub_fd < 0 && errno == ENOENT)
 		return 0;
+	if (sub_fd < 0) {
+		/* Skipping it would drop part of the policy without a word. */
+		lerror_set(err, errno, "cannot open policy directory %s", sub);
+		return lerror_hint(err, "ask your administrator to check its permissions");
+	}
 	listing = fdopendir(dup(sub_fd));
 	while (listing && (entry = readdir(listing))) {
 		size_t length = strlen(entry->d_name);
