@@ -72,7 +72,7 @@ int enforce_runtime(const struct policy *policy, bool fake_root, bool *pid_names
 	if (writable && !policy->allow_writable_layers.value)
 		return violation(err, &policy->allow_writable_layers.origin, "allow_writable_layers",
 				 "writable layers (-w, --overlay) are not allowed");
-	if (!*pid_namespace && policy->default_pid_namespace.value) {
+	if (!*pid_namespace && policy->default_pid_namespace.value && policy->allow_pid_namespace.value) {
 		log_info("PID namespace by default (site policy)");
 		*pid_namespace = true;
 	}

@@ -80,7 +80,15 @@ int path_open_in_root(int root_fd, const char *path, int flags)
 		path++;
 	if (!*path)
 		path = ".";
-	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+	/* With ".." in the path, openat2 fails with EAGAIN when a rename or
+	 * a mount anywhere raced with the lookup, and asks for a retry
+	 * (openat2(2)); parallel containers make that common. */
+	for (int attempt = 0;; attempt++) {
+		int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+		if (fd >= 0 || errno != EAGAIN || attempt == 1000)
+			return fd;
+	}
 }
 
 bool path_is_system(const char *path)

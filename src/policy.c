@@ -164,14 +164,19 @@ static char *read_line(char *buffer, int size, void *stream)
 		parse_failed(parse, NULL, "the line contains a NUL byte");
 		return NULL;
 	}
-	if (length >= (size_t)size || length >= MAX_LINE) {
-		parse_failed(parse, NULL, "the line is longer than %d bytes", MAX_LINE - 1);
-		return NULL;
+	{
+		/* inih needs room for the newline and a NUL. */
+		size_t content = length - (newline ? 1 : 0);
+
+		if (content > MAX_LINE - 2 || length >= (size_t)size) {
+			parse_failed(parse, NULL, "the line is longer than %d bytes", MAX_LINE - 2);
+			return NULL;
+		}
 	}
 	/* inih skips a UTF-8 byte order mark at the start of the file. */
 	if (parse->line == 1 && length >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
-	if (length > 0 && (*p == ' ' || *p == '\t')) {
+	if (p < start + length && (*p == ' ' || *p == '\t')) {
 		while (p < start + length && isspace((unsigned char)*p))
 			p++;
 		if (p < start + length) {
@@ -179,18 +184,32 @@ static char *read_line(char *buffer, int size, void *stream)
 			return NULL;
 		}
 	}
-	if (*p == '[') {
+	if (p == start + length) {
+		/* Blank, or only a byte order mark. */
+	} else if (*p == '[') {
 		/* inih calls no handler for a section without keys, so an
 		 * unknown section is caught here. */
 		static const char *const sections[] = { "images", "binds", "environment", SET_SECTION, "runtime", "slurm" };
-		const char *close = memchr(p, ']', length - (size_t)(p - start));
+		const char *end = start + length;
+		const char *close = memchr(p, ']', (size_t)(end - p));
+		const char *after = close ? close + 1 : end;
 		bool known = false;
 
-		for (size_t i = 0; close && i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (!close) {
+			parse_failed(parse, NULL, "malformed section header: ']' is missing");
+			return NULL;
+		}
+		while (after < end && (*after == ' ' || *after == '\t' || *after == '\r' || *after == '\n'))
+			after++;
+		if (after < end && *after != '#' && *after != ';') {
+			parse_failed(parse, NULL, "text after the section header");
+			return NULL;
+		}
+		for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 			if ((size_t)(close - p - 1) == strlen(sections[i]) && strncmp(p + 1, sections[i], strlen(sections[i])) == 0)
 				known = true;
 		if (!known) {
-			parse_failed(parse, NULL, "unknown section %.*s", close ? (int)(close - p + 1) : (int)strcspn(p, "\r\n"), p);
+			parse_failed(parse, NULL, "unknown section %.*s", (int)(close - p + 1), p);
 			return NULL;
 		}
 	} else if (*p != '#' && *p != ';' && *p != '\n' && *p != '\r') {
@@ -303,8 +322,10 @@ static int handle(void *user, const char *section, const char *name, const char 
 		struct policy *staging = &parse->staging;
 		struct policy_variable *grown;
 
+		if (!name[0] || isdigit((unsigned char)name[0]))
+			return parse_failed(parse, name, "invalid variable name '%s'", name);
 		for (size_t i = 0; name[i]; i++)
-			if (!(isalnum((unsigned char)name[i]) || name[i] == '_') || isdigit((unsigned char)name[0]))
+			if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
 				return parse_failed(parse, name, "invalid variable name '%s'", name);
 		for (size_t i = 0; i < staging->env_set_count; i++)
 			if (strcmp(staging->env_set[i].name, name) == 0)
