@@ -48,6 +48,7 @@ struct options {
 	bool private_tmp;
 	bool no_home;
 	bool no_image_env;
+	bool no_entrypoint;
 	bool show_config;
 	bool write;
 	const char *write_size;
@@ -69,6 +70,7 @@ enum {
 	OPT_NO_IMAGE_ENV,
 	OPT_LAYER_DRIVER,
 	OPT_SHOW_CONFIG,
+	OPT_NO_ENTRYPOINT,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +90,7 @@ static const struct option long_options[] = {
 	{ "no-image-env", no_argument, NULL, OPT_NO_IMAGE_ENV },
 	{ "layer-driver", required_argument, NULL, OPT_LAYER_DRIVER },
 	{ "show-config", no_argument, NULL, OPT_SHOW_CONFIG },
+	{ "no-entrypoint", no_argument, NULL, OPT_NO_ENTRYPOINT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -97,7 +100,7 @@ static const struct option long_options[] = {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: launch [OPTION]... IMAGE [--] COMMAND [ARG]...\n"
+	fputs("Usage: launch [OPTION]... IMAGE [--] [COMMAND [ARG]...]\n"
 	      "Run COMMAND inside IMAGE, a SquashFS file or a directory holding a root\n"
 	      "file system, as the calling user, in new user and mount namespaces.\n"
 	      "\n"
@@ -127,6 +130,8 @@ static void usage(FILE *out)
 	      "      --clean-env            start from an empty environment, not the host's\n"
 	      "      --unset-env PATTERN    remove host variables matching the shell glob\n"
 	      "      --no-image-env         ignore the image's environment files\n"
+	      "      --no-entrypoint        run COMMAND itself, not through the image's\n"
+	      "                             entrypoint\n"
 	      "  -e, --env NAME=VALUE       set a variable; repeatable\n"
 	      "      --env-file FILE        set the NAME=VALUE lines of FILE; repeatable\n"
 	      "\n"
@@ -261,6 +266,9 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 		case OPT_SHOW_CONFIG:
 			options->show_config = true;
 			break;
+		case OPT_NO_ENTRYPOINT:
+			options->no_entrypoint = true;
+			break;
 		case 'v':
 			options->verbosity++;
 			break;
@@ -286,10 +294,8 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 	options->image = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
-	if (optind >= argc) {
-		lerror_set(err, 0, "no command given for image '%s'", options->image);
-		return lerror_hint(err, "write the command after the image, for example: launch %s -- /bin/sh", options->image);
-	}
+	/* Without a command, the image's entrypoint runs; main() checks
+	 * that it has one. */
 	options->command = argv + optind;
 	return 0;
 }
@@ -385,6 +391,77 @@ static int build_environment(const struct options *options, const struct policy 
 	return 0;
 }
 
+/* Entrypoints that images carry, in order of preference: launch's own
+ * executable, then enroot's command script, which sh runs. */
+struct entrypoint {
+	const char *path;
+	const char *interpreter; /* or NULL to execute PATH itself */
+};
+
+static const struct entrypoint entrypoints[] = {
+	{ "/.launch/entrypoint", NULL },
+	{ "/etc/rc", "/bin/sh" },
+};
+
+/* Put the image's entrypoint in front of the command (or make it the
+ * command when none was given). Store a new argv in *ARGV. */
+static int apply_entrypoint(struct options *options, struct image *image, char ***argv,
+			    struct lerror *err)
+{
+	size_t count = 0;
+
+	*argv = NULL;
+	for (char **arg = options->command; *arg; arg++)
+		count++;
+	for (size_t i = 0; !options->no_entrypoint && i < sizeof(entrypoints) / sizeof(entrypoints[0]); i++) {
+		char *text;
+		int found = image_read_file(image, entrypoints[i].path, 1 << 20, &text, err);
+		size_t at = 0;
+
+		if (found < 0)
+			return -1;
+		if (found == 0)
+			continue;
+		free(text);
+		*argv = calloc(count + 3, sizeof(**argv));
+		if (!*argv)
+			return lerror_set(err, ENOMEM, "cannot build the command line");
+		if (entrypoints[i].interpreter)
+			(*argv)[at++] = (char *)entrypoints[i].interpreter;
+		(*argv)[at++] = (char *)entrypoints[i].path;
+		memcpy(*argv + at, options->command, count * sizeof(**argv));
+		log_info("entrypoint: %s%s%s", entrypoints[i].interpreter ? entrypoints[i].interpreter : "",
+			 entrypoints[i].interpreter ? " " : "", entrypoints[i].path);
+		return 0;
+	}
+	if (count == 0) {
+		lerror_set(err, 0, "no command given for image '%s'%s", options->image,
+			   options->no_entrypoint ? "" : ", and the image has no entrypoint");
+		return lerror_hint(err, "write the command after the image, for example: launch %s -- /bin/sh", options->image);
+	}
+	return 0;
+}
+
+/* Read the image's default working directory (/.launch/workdir, one
+ * absolute path) into a new string *WORKDIR, or NULL without one. */
+static int read_image_workdir(struct image *image, char **workdir, struct lerror *err)
+{
+	char *text;
+	int found = image_read_file(image, "/.launch/workdir", PATH_MAX, &text, err);
+
+	*workdir = NULL;
+	if (found <= 0)
+		return found;
+	text[strcspn(text, "\r\n")] = '\0';
+	if (text[0] != '/') {
+		log_warning("ignoring /.launch/workdir in the image: '%s' is not an absolute path", text);
+		free(text);
+		return 0;
+	}
+	*workdir = text;
+	return 0;
+}
+
 /* Load the site policy: LAUNCH_CONFIG_DIR when set (tests and trials; the
  * caller's own files are then accepted too), else SYSCONFDIR/launch. */
 static int load_policy(struct policy *policy, struct lerror *err)
@@ -469,6 +546,8 @@ int main(int argc, char **argv)
 	char *overlay_path = NULL, write_size[64];
 	enum layer_driver layer_driver = LAYER_DRIVER_AUTO;
 	struct policy policy;
+	char **entry_argv = NULL;
+	char *image_workdir = NULL;
 	struct bind_spec *default_binds = NULL, *all_binds = NULL;
 	size_t default_count = 0;
 	int overlay_fd = -1;
@@ -496,7 +575,9 @@ int main(int argc, char **argv)
 	}
 	if (account_from_host(&account, &err) < 0)
 		goto fail;
-	if (image_open(&image, options.image, &err) < 0 || enforce_image(&policy, &image, &err) < 0)
+	if (image_open(&image, options.image, &err) < 0 || enforce_image(&policy, &image, &err) < 0 ||
+	    apply_entrypoint(&options, &image, &entry_argv, &err) < 0 ||
+	    read_image_workdir(&image, &image_workdir, &err) < 0)
 		goto fail;
 	binds = calloc(options.bind_count + 1, sizeof(*binds));
 	if (!binds) {
@@ -587,7 +668,8 @@ int main(int argc, char **argv)
 				.directory = overlay_path,
 				.directory_fd = overlay_fd,
 			},
-			.argv = options.command,
+			.image_workdir = image_workdir,
+			.argv = entry_argv ? entry_argv : options.command,
 			.envp = env.entries,
 		};
 
@@ -608,6 +690,8 @@ out:
 	free(default_binds);
 	free(all_binds);
 	policy_free(&policy);
+	free(entry_argv);
+	free(image_workdir);
 	free(options.bind_texts);
 	free(options.env_steps);
 	free(options.unset_patterns);

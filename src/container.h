@@ -29,6 +29,7 @@ struct container_config {
 	const char *home_source;	/* physical path of the home directory */
 	const char *cwd;		/* physical current directory */
 	const char *workdir;		/* --cd DIR, or NULL */
+	const char *image_workdir;	/* the image's default working directory, or NULL */
 	const struct bind_spec *binds;	/* sources absolute and checked */
 	size_t bind_count;
 	struct layer_config layer;	/* -w, --write-size, --overlay */

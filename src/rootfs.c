@@ -342,6 +342,25 @@ static bool find_visible(const struct visible *visible, size_t count, const char
 	return false;
 }
 
+/* Store where to start when the current directory cannot be used: the
+ * image's default working directory when it has one, else the home
+ * directory, else "/". */
+static void fallback_workdir(const struct rootfs_config *config, struct roots *roots,
+			     char workdir[PATH_MAX])
+{
+	if (config->image_workdir) {
+		int fd = path_open_in_root(roots->container, config->image_workdir, O_PATH | O_DIRECTORY);
+
+		if (fd >= 0) {
+			close(fd);
+			snprintf(workdir, PATH_MAX, "%s", config->image_workdir);
+			return;
+		}
+		log_info("the image's working directory %s does not exist in the container", config->image_workdir);
+	}
+	snprintf(workdir, PATH_MAX, "%s", config->home ? config->home : "/");
+}
+
 static int choose_workdir(const struct rootfs_config *config, struct roots *roots,
 			  const struct visible *visible, size_t count,
 			  char workdir[PATH_MAX], struct lerror *err)
@@ -373,7 +392,7 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 			snprintf(workdir, PATH_MAX, "/tmp");
 			log_info("working directory: /tmp (the private one)");
 		} else {
-			snprintf(workdir, PATH_MAX, "%s", config->home ? config->home : "/");
+			fallback_workdir(config, roots, workdir);
 			log_warning("working directory %s is under /tmp, which --private-tmp replaces; starting in %s (use --cd DIR to choose)",
 				    config->cwd, workdir);
 		}
@@ -381,13 +400,17 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 	}
 	if (path_is_system(config->cwd)) {
 		fd = path_open_in_root(roots->container, config->cwd, O_PATH | O_DIRECTORY);
-		snprintf(workdir, PATH_MAX, "%s", fd >= 0 ? config->cwd : "/");
 		if (fd >= 0) {
 			close(fd);
+			snprintf(workdir, PATH_MAX, "%s", config->cwd);
 			log_info("working directory: %s (the image's own; a system directory is not bound)", workdir);
 		} else {
-			log_warning("working directory %s is a system directory, which is not bound, and the image has no such directory; starting in /",
-				    config->cwd);
+			if (config->image_workdir)
+				fallback_workdir(config, roots, workdir);
+			else
+				snprintf(workdir, PATH_MAX, "/");
+			log_warning("working directory %s is a system directory, which is not bound, and the image has no such directory; starting in %s",
+				    config->cwd, workdir);
 		}
 		return 0;
 	}

@@ -29,6 +29,7 @@ struct rootfs_config {
 	const char *home_source; /* its physical path on the host */
 	const char *cwd;	/* physical current directory on the host */
 	const char *workdir;	/* -c DIR, a container path, or NULL */
+	const char *image_workdir; /* the image's default, or NULL */
 	const struct bind_spec *binds; /* sources are absolute host paths */
 	size_t bind_count;
 	const struct account *account; /* the caller, for /etc/passwd */

@@ -18,7 +18,7 @@ has_line() {
 }
 
 image=$(busybox_image) || bail_out "cannot build the busybox image"
-usage_line="Usage: launch [OPTION]... IMAGE [--] COMMAND [ARG]..."
+usage_line="Usage: launch [OPTION]... IMAGE [--] [COMMAND [ARG]...]"
 
 # --help and --version print to stdout and exit 0 without an image.
 run_launch --help
@@ -86,7 +86,7 @@ run_launch -v
 is "$RUN_STATUS" 125 "options without image exit 125"
 is "$RUN_STDERR" "launch: error: no image given; see 'launch --help'" "options without image message"
 
-no_command_error="launch: error: no command given for image '$image'; write the command after the image, for example: launch $image -- /bin/sh"
+no_command_error="launch: error: no command given for image '$image', and the image has no entrypoint; write the command after the image, for example: launch $image -- /bin/sh"
 run_launch "$image"
 is "$RUN_STATUS" 125 "image without command exits 125"
 is "$RUN_STDERR" "$no_command_error" "image without command message"

@@ -424,6 +424,62 @@ is "$RUN_STDERR" "" "--no-image-env prints no warnings"
 run_launch -e ORDER=option --no-image-env "$env_dir_image" -- /bin/env
 is "$(env_value ORDER)" option "--no-image-env keeps -e" || diag_run
 
+# --- Image entrypoints and working directory ---
+
+# launch's own entrypoint and working directory, and enroot's /etc/rc.
+entry_tree=$TEST_TMPDIR/entry-tree
+entry_image=$TEST_TMPDIR/entry.sqfs
+rc_tree=$TEST_TMPDIR/rc-tree
+rc_image=$TEST_TMPDIR/rc.sqfs
+{
+    cp -a -- "$shared_dir_image" "$entry_tree" &&
+        rm -f -- "$entry_tree/data/blob" &&
+        mkdir -p "$entry_tree/.launch" "$entry_tree/opt/app" &&
+        printf '#!/bin/sh\necho "entrypoint: $*"\n[ $# -gt 0 ] && exec "$@"\necho "no command"\n' \
+            >"$entry_tree/.launch/entrypoint" &&
+        printf '/opt/app\n' >"$entry_tree/.launch/workdir" &&
+        chmod 0755 "$entry_tree/.launch" "$entry_tree/.launch/entrypoint" "$entry_tree/opt" "$entry_tree/opt/app" &&
+        chmod 0644 "$entry_tree/.launch/workdir" &&
+        mksquashfs "$entry_tree" "$entry_image" -all-root -no-xattrs -noappend -quiet -no-progress >&2 &&
+        chmod 0644 -- "$entry_image" &&
+        cp -a -- "$shared_dir_image" "$rc_tree" &&
+        rm -f -- "$rc_tree/data/blob" &&
+        printf 'echo "rc: $*"\n[ $# -gt 0 ] && exec "$@"\necho "default command"\n' >"$rc_tree/etc/rc" &&
+        chmod 0644 "$rc_tree/etc/rc" &&
+        mksquashfs "$rc_tree" "$rc_image" -all-root -no-xattrs -noappend -quiet -no-progress >&2 &&
+        chmod 0644 -- "$rc_image"
+} || bail_out "cannot build the entrypoint images"
+
+run_launch "$entry_image" -- /bin/echo hello
+is "$RUN_STATUS" 0 "entrypoint with a command exits 0" || diag_run
+is "$RUN_STDOUT" $'entrypoint: /bin/echo hello\nhello' "entrypoint runs before the command"
+
+run_launch "$entry_image"
+is "$RUN_STATUS" 0 "entrypoint without a command exits 0" || diag_run
+is "$RUN_STDOUT" $'entrypoint: \nno command' "entrypoint runs alone without a command"
+
+run_launch --no-entrypoint "$entry_image" -- /bin/echo plain
+is "$RUN_STDOUT" plain "--no-entrypoint runs the command itself" || diag_run
+run_launch --no-entrypoint "$entry_image"
+is "$RUN_STATUS" 125 "--no-entrypoint without a command exits 125"
+is "$RUN_STDERR" "launch: error: no command given for image '$entry_image'; write the command after the image, for example: launch $entry_image -- /bin/sh" \
+    "--no-entrypoint without a command: message"
+
+run_launch "$rc_image" -- /bin/echo hi
+is "$RUN_STDOUT" $'rc: /bin/echo hi\nhi' "enroot /etc/rc runs with the command as arguments" || diag_run
+run_launch "$rc_image"
+is "$RUN_STDOUT" $'rc: \ndefault command' "enroot /etc/rc runs alone without a command" || diag_run
+
+# The image's working directory replaces "/" when the current directory
+# is a system directory that the image lacks; the current directory
+# otherwise wins.
+run as_user env -C /usr/share "$LAUNCH" --no-entrypoint "$entry_image" -- /bin/pwd
+is "$RUN_STDOUT" /opt/app "image working directory is the fallback" || diag_run
+is "$RUN_STDERR" "launch: warning: working directory /usr/share is a system directory, which is not bound, and the image has no such directory; starting in /opt/app" \
+    "image working directory fallback: warning"
+run_launch --no-entrypoint "$entry_image" -- /bin/pwd
+is "$RUN_STDOUT" "$TEST_HOME" "current directory wins over the image's" || diag_run
+
 # --- fuse-overlayfs ---
 
 run_launch --layer-driver bogus "$layer_image" -- /bin/true
