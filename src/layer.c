@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/file.h>
@@ -197,17 +198,24 @@ static int expose_host_tools(const char *host_root_path, struct lerror *err)
 /* Run fuse-overlayfs in the foreground as the server of the layer. The
  * layers and the target are handed over as descriptors named
  * /proc/self/fd/N, so that no path with a comma enters its options. */
-static void exec_fuse_overlayfs(int lower, int upper, int work, int target, int log_fd)
+static void exec_fuse_overlayfs(int lower, int upper, int work, const char *target, int log_fd)
 	__attribute__((noreturn));
 
-static void exec_fuse_overlayfs(int lower, int upper, int work, int target, int log_fd)
+static void exec_fuse_overlayfs(int lower, int upper, int work, const char *target, int log_fd)
 {
-	char options[256], mountpoint[64];
+	char options[256];
 	cap_t caps;
 	cap_value_t admin = CAP_SYS_ADMIN;
 
 	/* Its own session: Ctrl-C in the terminal must not stop the server. */
 	setsid();
+	/* Its own mount namespace, a copy in which TARGET is a peer of the
+	 * container's: the mount propagates to the container, while the
+	 * server's root stays the staging root. In the container's namespace
+	 * its root would become the overlay it serves, and its own lookups
+	 * of paths would wait for it for ever. */
+	if (unshare(CLONE_NEWNS) < 0)
+		_exit(126);
 	/* The mount needs CAP_SYS_ADMIN of the user namespace, which execve()
 	 * drops for a uid other than 0 unless it is ambient. */
 	caps = cap_get_proc();
@@ -219,10 +227,9 @@ static void exec_fuse_overlayfs(int lower, int upper, int work, int target, int 
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0);
 	snprintf(options, sizeof(options), "noacl,lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
 		 lower, upper, work);
-	snprintf(mountpoint, sizeof(mountpoint), "/proc/self/fd/%d", target);
 	dup2(log_fd, STDOUT_FILENO);
 	dup2(log_fd, STDERR_FILENO);
-	execlp("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", options, mountpoint, (char *)NULL);
+	execlp("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", options, target, (char *)NULL);
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
@@ -241,6 +248,13 @@ static pid_t mount_fuse_overlay(const char *lower, const char *target, const cha
 	lower_fd = open(lower, O_RDONLY | O_DIRECTORY);
 	upper_fd = open("upper", O_RDONLY | O_DIRECTORY);
 	work_fd = open("work", O_RDONLY | O_DIRECTORY);
+	/* TARGET becomes a shared mount, so that the server's mount in its
+	 * own namespace reaches it, and private again afterwards, because
+	 * pivot_root() refuses a shared new root. */
+	if (mount(target, target, NULL, MS_BIND, NULL) < 0 || mount(NULL, target, NULL, MS_SHARED, NULL) < 0) {
+		lerror_set(err, errno, "cannot prepare %s for fuse-overlayfs", target);
+		return -1;
+	}
 	target_fd = open(target, O_RDONLY | O_DIRECTORY);
 	log_fd = open("/fuse-overlayfs.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (lower_fd < 0 || upper_fd < 0 || work_fd < 0 || target_fd < 0 || log_fd < 0 ||
@@ -255,7 +269,7 @@ static pid_t mount_fuse_overlay(const char *lower, const char *target, const cha
 		goto out;
 	}
 	if (pid == 0)
-		exec_fuse_overlayfs(lower_fd, upper_fd, work_fd, target_fd, log_fd);
+		exec_fuse_overlayfs(lower_fd, upper_fd, work_fd, target, log_fd);
 
 	/* The overlay is ready when TARGET is another file system. */
 	for (int waited = 0;; waited += 10) {
@@ -290,6 +304,14 @@ static pid_t mount_fuse_overlay(const char *lower, const char *target, const cha
 			goto out;
 		}
 		nanosleep(&pause, NULL);
+	}
+	/* Recursively from "/", so that the bind under the overlay turns
+	 * private too: it is the parent of the new root. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		lerror_set(err, errno, "cannot make %s private", target);
+		kill(pid, SIGKILL);
+		pid = -1;
+		goto out;
 	}
 	log_info("layer served by fuse-overlayfs (pid %ld)", (long)pid);
 out:

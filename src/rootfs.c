@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,5 +593,10 @@ out:
 		close(roots.host);
 	if (roots.container >= 0)
 		close(roots.container);
+	if (rc < 0 && *service > 0) {
+		/* Nobody will use the layer, and nobody else knows its server. */
+		kill(*service, SIGKILL);
+		*service = 0;
+	}
 	return rc;
 }

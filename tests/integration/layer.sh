@@ -488,7 +488,7 @@ is "$RUN_STDERR" "launch: error: invalid value 'bogus' for --layer-driver; use a
     "invalid --layer-driver message"
 
 if ! command -v fuse-overlayfs >/dev/null; then
-    skip "fuse-overlayfs is not installed" 9
+    skip "fuse-overlayfs is not installed" 13
 else
     # A read-only layer for a missing mount point, served by fuse-overlayfs.
     run_launch --layer-driver fuse-overlayfs -b "$bind_source:/new/dir" "$layer_image" -- /bin/sh -c \
@@ -503,6 +503,16 @@ else
             'echo written > /etc/new-file && cat /etc/new-file'
         is "$RUN_STATUS" 0 "fuse-overlayfs -w${pid_option:+ $pid_option} exits 0" || diag_run
         is "$RUN_STDOUT" written "fuse-overlayfs -w${pid_option:+ $pid_option} writes /etc"
+    done
+
+    # Data written through fuse-overlayfs reads back, in memory and in an
+    # --overlay directory (its server once waited for itself on writes).
+    fuse_overlay_dir=$(make_user_dir fuse-overlay)
+    for layer_option in -w "--overlay $fuse_overlay_dir"; do
+        run_launch --layer-driver fuse-overlayfs --root $layer_option "$layer_image" -- /bin/sh -c \
+            'dd if=/dev/zero of=/data/written bs=1k count=1024 2>/dev/null && md5sum < /data/written'
+        is "$RUN_STATUS" 0 "fuse-overlayfs $layer_option: a 1 MiB write exits 0" || diag_run
+        is "${RUN_STDOUT%% *}" b6d81b360a5672d80c27430f39153e2c "fuse-overlayfs $layer_option: the data reads back"
     done
 
     # The server ends with the container: launch returns, and no
