@@ -477,13 +477,25 @@ static int load_policy(struct policy *policy, struct lerror *err)
 	return policy_load(policy, SYSCONFDIR "/launch", -1, required, err);
 }
 
-/* Return true when TEXT is a tmpfs size: digits, then an optional k, m, g
- * or % (tmpfs(5)). */
+/* Return true when TEXT is a tmpfs size above zero: digits, then an
+ * optional k, m, g or % (at most 100%) (tmpfs(5)). Zero means "no limit"
+ * to tmpfs, so it is refused, as are numbers that overflow. */
 static bool size_valid(const char *text)
 {
 	size_t digits = strspn(text, "0123456789");
+	unsigned long long number;
+	char *end;
 
-	return digits > 0 && (text[digits] == '\0' || (strchr("kKmMgG%", text[digits]) && text[digits + 1] == '\0'));
+	if (digits == 0 || (text[digits] && (!strchr("kKmMgG%", text[digits]) || text[digits + 1])))
+		return false;
+	errno = 0;
+	number = strtoull(text, &end, 10);
+	if (errno || number == 0)
+		return false;
+	if (text[digits] == '%')
+		return number <= 100;
+	/* The largest unit, g, must not overflow 64 bits either. */
+	return number <= (~0ULL >> 30);
 }
 
 /* Parse and check every bind before any namespace exists. */
@@ -607,7 +619,7 @@ int main(int argc, char **argv)
 	}
 	if (options.write_size && !size_valid(options.write_size)) {
 		lerror_set(&err, 0, "invalid size '%s' for --write-size", options.write_size);
-		lerror_hint(&err, "give a number of bytes with an optional k, m or g suffix, or a percentage of memory, for example 512m or 10%%");
+		lerror_hint(&err, "give a number of bytes above zero with an optional k, m or g suffix, or a percentage of memory up to 100%%, for example 512m or 10%%");
 		goto fail;
 	}
 	if (options.overlay && options.write_size) {

@@ -1,7 +1,9 @@
 #include "config.h"
 
 #include "policy.h"
+#include "bind.h"
 #include "log.h"
+#include "path.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -299,10 +301,26 @@ static int check_list(struct parse *parse, const struct key *key, const struct p
 		const char *item = list->items[i];
 
 		if (strcmp(key->name, "default") == 0) {
+			static const char *const kernel_trees[] = { "/proc", "/sys", "/dev" };
+			struct bind_spec spec;
+			struct lerror bind_err;
+
 			if (item[0] == '?')
 				item++;
 			if (item[0] != '/')
 				return parse_failed(parse, key->name, "bind '%s' must start with an absolute source path", list->items[i]);
+			/* The same checks as for -b, so that a bad default bind is
+			 * reported here with its line, not at every run. */
+			if (bind_spec_parse(item, "/", &spec, &bind_err) < 0)
+				return parse_failed(parse, key->name, "%s", bind_err.message);
+			for (size_t k = 0; k < 3; k++) {
+				if (path_is_within(spec.destination, kernel_trees[k])) {
+					bind_spec_free(&spec);
+					return parse_failed(parse, key->name, "bind '%s' lands under %s, which launch mounts from the kernel",
+							    list->items[i], kernel_trees[k]);
+				}
+			}
+			bind_spec_free(&spec);
 		} else if (strcmp(key->section, "environment") != 0 && item[0] != '/') {
 			return parse_failed(parse, key->name, "'%s' is not an absolute path", item);
 		}

@@ -288,10 +288,11 @@ for size in 512k 2M 1g 10%; do
     is "$RUN_STATUS" 0 "--write-size $size is accepted" || diag_run
 done
 
-for size in '' 1x m 1.5m -1 10mb '1 m' 1k2; do
+# 0 and 0% mean "no limit" to tmpfs, so they are refused like overflows.
+for size in '' 1x m 1.5m -1 10mb '1 m' 1k2 0 0% 101% 18446744073709551616 99999999999g; do
     run_launch -w --write-size "$size" "$layer_image" -- /bin/true
     is "$RUN_STATUS" 125 "--write-size '$size' exits 125" || diag_run
-    is "$RUN_STDERR" "launch: error: invalid size '$size' for --write-size; give a number of bytes with an optional k, m or g suffix, or a percentage of memory, for example 512m or 10%" \
+    is "$RUN_STDERR" "launch: error: invalid size '$size' for --write-size; give a number of bytes above zero with an optional k, m or g suffix, or a percentage of memory up to 100%, for example 512m or 10%" \
         "--write-size '$size' is rejected as invalid"
 done
 
