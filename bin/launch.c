@@ -559,6 +559,7 @@ int main(int argc, char **argv)
 	enum layer_driver layer_driver = LAYER_DRIVER_AUTO;
 	struct policy policy;
 	char **entry_argv = NULL;
+	char forbidden_rule[PATH_MAX + 64];
 	char *image_workdir = NULL;
 	struct bind_spec *default_binds = NULL, *all_binds = NULL;
 	size_t default_count = 0;
@@ -574,6 +575,8 @@ int main(int argc, char **argv)
 	log_set_verbosity(options.verbosity);
 	if (rc < 0 || load_policy(&policy, &err) < 0)
 		goto fail;
+	policy_describe(&policy.forbidden_bind_destinations.origin, "forbidden_destinations",
+			forbidden_rule, sizeof(forbidden_rule));
 	if (options.show_config) {
 		policy_print(&policy, stdout);
 		exit_code = 0;
@@ -681,6 +684,9 @@ int main(int argc, char **argv)
 				.directory_fd = overlay_fd,
 			},
 			.image_workdir = image_workdir,
+			.forbidden = policy.forbidden_bind_destinations.items,
+			.forbidden_count = policy.forbidden_bind_destinations.count,
+			.forbidden_rule = forbidden_rule,
 			.argv = entry_argv ? entry_argv : options.command,
 			.envp = env.entries,
 		};

@@ -15,6 +15,7 @@ struct bind_spec {
 	char *destination; /* container path, normalized; equals source when omitted */
 	bool read_only;
 	bool directory;    /* the source is a directory; set when it is checked */
+	bool from_policy;  /* a default bind of the site policy */
 };
 
 /* Parse TEXT into SPEC. SRC must be non-empty; DST, when given, must be

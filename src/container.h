@@ -30,6 +30,9 @@ struct container_config {
 	const char *cwd;		/* physical current directory */
 	const char *workdir;		/* --cd DIR, or NULL */
 	const char *image_workdir;	/* the image's default working directory, or NULL */
+	char *const *forbidden;		/* site policy: forbidden bind destinations */
+	size_t forbidden_count;
+	const char *forbidden_rule;
 	const struct bind_spec *binds;	/* sources absolute and checked */
 	size_t bind_count;
 	struct layer_config layer;	/* -w, --write-size, --overlay */

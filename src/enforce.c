@@ -189,6 +189,7 @@ int enforce_default_binds(const struct policy *policy, struct bind_spec **binds,
 			spec.source = strdup(resolved);
 			spec.directory = stat(resolved, &st) == 0 && S_ISDIR(st.st_mode);
 		}
+		spec.from_policy = true;
 		log_info("default bind %s", text);
 		out[(*count)++] = spec;
 	}

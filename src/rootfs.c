@@ -108,27 +108,66 @@ static int mount_image(const struct rootfs_config *config, struct roots *roots,
 	return 0;
 }
 
+/* Store the container path of the mount point open as FD into INSIDE;
+ * return false when it cannot be told. */
+static bool container_path_of(int fd, char inside[PATH_MAX])
+{
+	char link[64], resolved[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/oldroot/proc/self/fd/%d", fd);
+	n = readlink(link, resolved, sizeof(resolved) - 1);
+	if (n < 0)
+		return false;
+	resolved[n] = '\0';
+	/* The container's root is at /newroot while it is assembled. */
+	if (!path_is_within(resolved, "/newroot"))
+		return false;
+	snprintf(inside, PATH_MAX, "%s", resolved[strlen("/newroot")] ? resolved + strlen("/newroot") : "/");
+	return true;
+}
+
+/* Check a user's bind against the site's forbidden destinations once
+ * symlinks of the image are resolved; launch(1) checked the spelling. */
+static int check_forbidden(const struct rootfs_config *config, struct roots *roots,
+			   const struct bind_spec *bind, struct lerror *err)
+{
+	char inside[PATH_MAX];
+	int fd;
+
+	if (bind->from_policy || !config->forbidden_count)
+		return 0;
+	fd = path_open_in_root(roots->container, bind->destination, O_PATH);
+	if (fd < 0)
+		return 0;
+	if (!container_path_of(fd, inside)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	for (size_t i = 0; i < config->forbidden_count; i++) {
+		char normalized[PATH_MAX];
+
+		if (path_normalize(config->forbidden[i], normalized, sizeof(normalized), NULL) == 0 &&
+		    path_is_within(inside, normalized)) {
+			lerror_set(err, 0, "bind destination '%s' resolves to %s, on or below %s, where binds are forbidden, by the site policy (%s)",
+				   bind->destination, inside, normalized, config->forbidden_rule);
+			return lerror_hint(err, "a symlink in the image leads there; ask your administrator, or see launch --show-config");
+		}
+	}
+	return 0;
+}
+
 /* Return true, with ERR set, when the mount point open as FD lies under
  * /proc, /sys or /dev of the container although PATH does not: a symlink
  * of the image leads there, and a bind would cover the kernel's files. */
 static bool leads_into_kernel_tree(int fd, const char *path, const char *what, struct lerror *err)
 {
 	static const char *const trees[] = { "/proc", "/sys", "/dev" };
-	char link[64], resolved[PATH_MAX], normalized[PATH_MAX];
-	const char *inside;
-	ssize_t n;
+	char inside[PATH_MAX], normalized[PATH_MAX];
 
-	snprintf(link, sizeof(link), "/oldroot/proc/self/fd/%d", fd);
-	n = readlink(link, resolved, sizeof(resolved) - 1);
-	if (n < 0 || path_normalize(path, normalized, sizeof(normalized), NULL) < 0)
+	if (!container_path_of(fd, inside) || path_normalize(path, normalized, sizeof(normalized), NULL) < 0)
 		return false;
-	resolved[n] = '\0';
-	/* The container's root is at /newroot while it is assembled. */
-	if (!path_is_within(resolved, "/newroot"))
-		return false;
-	inside = resolved + strlen("/newroot");
-	if (!*inside)
-		inside = "/";
 	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
 		if (path_is_within(inside, trees[i]) && !path_is_within(normalized, trees[i])) {
 			lerror_set(err, 0, "cannot mount %s: %s resolves to %s, under %s, which launch mounts from the kernel",
@@ -578,6 +617,8 @@ int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 		const struct bind_spec *bind = &config->binds[i];
 
 		log_info("bind %s on %s%s", bind->source, bind->destination, bind->read_only ? " (read-only)" : "");
+		if (check_forbidden(config, &roots, bind, err) < 0)
+			goto out;
 		if (bind_host_path(&roots, bind->source, bind->destination, bind->read_only, "bind", err) < 0)
 			goto out;
 	}

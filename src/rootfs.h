@@ -30,6 +30,9 @@ struct rootfs_config {
 	const char *cwd;	/* physical current directory on the host */
 	const char *workdir;	/* -c DIR, a container path, or NULL */
 	const char *image_workdir; /* the image's default, or NULL */
+	char *const *forbidden;	/* site policy: no user bind on or below these */
+	size_t forbidden_count;
+	const char *forbidden_rule; /* "KEY in FILE line N", for messages */
 	const struct bind_spec *binds; /* sources are absolute host paths */
 	size_t bind_count;
 	const struct account *account; /* the caller, for /etc/passwd */

@@ -105,6 +105,25 @@ launch_with "$policy" -b "$share:/mnt" "$image" -- /bin/cat /mnt/file.txt
 is "$RUN_STATUS" 0 "bind from an allowed source to /mnt runs" || diag_run
 is "$RUN_STDOUT" "shared file" "bind from an allowed source: the file is visible"
 
+# A symlink of the image that leads to a forbidden destination is refused
+# too, once it is resolved inside the image.
+link_tree=$TEST_TMPDIR/link-tree
+link_image=$TEST_TMPDIR/link.sqfs
+{
+    busybox_populate_tree "$link_tree" &&
+        mkdir -p "$link_tree/opt" &&
+        ln -s /opt "$link_tree/optlink" &&
+        mksquashfs "$link_tree" "$link_image" -all-root -no-xattrs -noappend -quiet -no-progress >&2 &&
+        chmod 0644 -- "$link_image"
+} || bail_out "cannot build $link_image"
+for destination in /optlink /optlink/data; do
+    launch_with "$policy" -b "$share:$destination" "$link_image" -- /bin/echo ran
+    is "$RUN_STATUS" 125 "bind through a link to a forbidden destination $destination exits 125" || diag_run
+    is "$RUN_STDERR" "launch: error: bind destination '$destination' resolves to ${destination/optlink/opt}, on or below /opt, where binds are forbidden, by the site policy (forbidden_destinations in $policy/launch.conf line 3); a symlink in the image leads there; ask your administrator, or see launch --show-config" \
+        "bind through a link to a forbidden destination $destination: error line"
+    is "$RUN_STDOUT" "" "bind through a link to $destination: the command does not run"
+done
+
 # --- [binds] default ---
 site=$TEST_TMPDIR/site
 tools=$TEST_TMPDIR/tools
