@@ -559,7 +559,7 @@ int main(int argc, char **argv)
 	enum layer_driver layer_driver = LAYER_DRIVER_AUTO;
 	struct policy policy;
 	char **entry_argv = NULL;
-	char forbidden_rule[PATH_MAX + 64];
+	char forbidden_rule[PATH_MAX + 64], cwd_rule[PATH_MAX + 64];
 	char *image_workdir = NULL;
 	struct bind_spec *default_binds = NULL, *all_binds = NULL;
 	size_t default_count = 0;
@@ -687,6 +687,7 @@ int main(int argc, char **argv)
 			.forbidden = policy.forbidden_bind_destinations.items,
 			.forbidden_count = policy.forbidden_bind_destinations.count,
 			.forbidden_rule = forbidden_rule,
+			.cwd_rule = enforce_cwd_bindable(&policy, cwd, cwd_rule, sizeof(cwd_rule)) ? NULL : cwd_rule,
 			.argv = entry_argv ? entry_argv : options.command,
 			.envp = env.entries,
 		};

@@ -33,6 +33,7 @@ struct container_config {
 	char *const *forbidden;		/* site policy: forbidden bind destinations */
 	size_t forbidden_count;
 	const char *forbidden_rule;
+	const char *cwd_rule;		/* the policy forbids binding the current directory */
 	const struct bind_spec *binds;	/* sources absolute and checked */
 	size_t bind_count;
 	struct layer_config layer;	/* -w, --write-size, --overlay */

@@ -148,6 +148,14 @@ int enforce_bind(const struct policy *policy, const struct bind_spec *bind, stru
 	return 0;
 }
 
+bool enforce_cwd_bindable(const struct policy *policy, const char *cwd, char *rule, size_t size)
+{
+	if (!policy->allowed_bind_sources.count || within_any(&policy->allowed_bind_sources, cwd))
+		return true;
+	policy_describe(&policy->allowed_bind_sources.origin, "allowed_sources", rule, size);
+	return false;
+}
+
 int enforce_default_binds(const struct policy *policy, struct bind_spec **binds, size_t *count,
 			  struct lerror *err)
 {

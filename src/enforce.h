@@ -31,6 +31,10 @@ int enforce_write_size(const struct policy *policy, const char *requested, char 
 /* Check a user bind, its source already resolved, against [binds]. */
 int enforce_bind(const struct policy *policy, const struct bind_spec *bind, struct lerror *err);
 
+/* Return true when the site policy lets the current directory CWD be
+ * bound like a -b bind; otherwise store the rule in RULE. */
+bool enforce_cwd_bindable(const struct policy *policy, const char *cwd, char *rule, size_t size);
+
 /* Build the default binds of [binds], sources resolved, skipping the
  * optional ones whose source is missing. Store a new array in *BINDS and
  * its length in *COUNT. */

@@ -438,6 +438,12 @@ static int choose_workdir(const struct rootfs_config *config, struct roots *root
 		}
 		return 0;
 	}
+	if (config->cwd_rule) {
+		fallback_workdir(config, roots, workdir);
+		log_warning("working directory %s is not bound: the site policy allows binds only from other directories (%s); starting in %s",
+			    config->cwd, config->cwd_rule, workdir);
+		return 0;
+	}
 	if (path_is_system(config->cwd)) {
 		fd = path_open_in_root(roots->container, config->cwd, O_PATH | O_DIRECTORY);
 		if (fd >= 0) {
@@ -499,7 +505,7 @@ static size_t plan_mount_points(const struct rootfs_config *config, const struct
 		points[count++] = (struct mount_point){ config->home, true };
 	for (size_t i = 0; i < config->bind_count; i++)
 		points[count++] = (struct mount_point){ config->binds[i].destination, config->binds[i].directory };
-	if (!config->workdir && !path_is_system(config->cwd) &&
+	if (!config->workdir && !path_is_system(config->cwd) && !config->cwd_rule &&
 	    !(config->private_tmp && path_is_within(config->cwd, "/tmp")) &&
 	    !find_visible(visible, visible_count, config->cwd, unused))
 		points[count++] = (struct mount_point){ config->cwd, true };

@@ -33,6 +33,8 @@ struct rootfs_config {
 	char *const *forbidden;	/* site policy: no user bind on or below these */
 	size_t forbidden_count;
 	const char *forbidden_rule; /* "KEY in FILE line N", for messages */
+	const char *cwd_rule;	/* set when the site policy forbids binding the
+				 * current directory: the rule, for messages */
 	const struct bind_spec *binds; /* sources are absolute host paths */
 	size_t bind_count;
 	const struct account *account; /* the caller, for /etc/passwd */

@@ -124,6 +124,17 @@ for destination in /optlink /optlink/data; do
     is "$RUN_STDOUT" "" "bind through a link to $destination: the command does not run"
 done
 
+# The current directory is not bound from outside allowed_sources either:
+# launch warns and starts in the home directory.
+cwd_outside=$(mktemp -d /var/tmp/launch-policy-cwd.XXXXXX) || bail_out "cannot create a directory in /var/tmp"
+at_exit rm -rf -- "$cwd_outside"
+chown "$TEST_UID:$TEST_GID" "$cwd_outside" && chmod 0755 "$cwd_outside" || bail_out "cannot prepare $cwd_outside"
+run as_user env -C "$cwd_outside" LAUNCH_CONFIG_DIR="$policy" "$LAUNCH" "$image" -- /bin/pwd
+is "$RUN_STATUS" 0 "current directory outside allowed_sources: exit status 0" || diag_run
+is "$RUN_STDOUT" "$TEST_HOME" "current directory outside allowed_sources: starts in the home directory"
+is "$RUN_STDERR" "launch: warning: working directory $cwd_outside is not bound: the site policy allows binds only from other directories (allowed_sources in $policy/launch.conf line 2); starting in $TEST_HOME" \
+    "current directory outside allowed_sources: warning"
+
 # --- [binds] default ---
 site=$TEST_TMPDIR/site
 tools=$TEST_TMPDIR/tools
