@@ -477,27 +477,6 @@ static int load_policy(struct policy *policy, struct lerror *err)
 	return policy_load(policy, SYSCONFDIR "/launch", -1, required, err);
 }
 
-/* Return true when TEXT is a tmpfs size above zero: digits, then an
- * optional k, m, g or % (at most 100%) (tmpfs(5)). Zero means "no limit"
- * to tmpfs, so it is refused, as are numbers that overflow. */
-static bool size_valid(const char *text)
-{
-	size_t digits = strspn(text, "0123456789");
-	unsigned long long number;
-	char *end;
-
-	if (digits == 0 || (text[digits] && (!strchr("kKmMgG%", text[digits]) || text[digits + 1])))
-		return false;
-	errno = 0;
-	number = strtoull(text, &end, 10);
-	if (errno || number == 0)
-		return false;
-	if (text[digits] == '%')
-		return number <= 100;
-	/* The largest unit, g, must not overflow 64 bits either. */
-	return number <= (~0ULL >> 30);
-}
-
 /* Parse and check every bind before any namespace exists. */
 static int check_binds(const struct options *options, const char *cwd,
 		       struct bind_spec *binds, struct lerror *err)
@@ -560,6 +539,7 @@ int main(int argc, char **argv)
 	struct policy policy;
 	char **entry_argv = NULL;
 	char forbidden_rule[PATH_MAX + 64], cwd_rule[PATH_MAX + 64];
+	unsigned long long write_bytes;
 	char *image_workdir = NULL;
 	struct bind_spec *default_binds = NULL, *all_binds = NULL;
 	size_t default_count = 0;
@@ -620,7 +600,7 @@ int main(int argc, char **argv)
 		lerror_hint(&err, "add -w to write to an in-memory layer of that size");
 		goto fail;
 	}
-	if (options.write_size && !size_valid(options.write_size)) {
+	if (options.write_size && !enforce_parse_write_size(options.write_size, &write_bytes)) {
 		lerror_set(&err, 0, "invalid size '%s' for --write-size", options.write_size);
 		lerror_hint(&err, "give a number of bytes above zero with an optional k, m or g suffix, or a percentage of memory up to 100%%, for example 512m or 10%%");
 		goto fail;

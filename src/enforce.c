@@ -82,30 +82,36 @@ int enforce_runtime(const struct policy *policy, bool fake_root, bool *pid_names
 	return 0;
 }
 
-/* Convert a tmpfs size (digits, then k, m, g or %) into bytes. */
-static unsigned long long size_bytes(const char *text)
+bool enforce_parse_write_size(const char *text, unsigned long long *bytes)
 {
-	char *end;
-	unsigned long long number = strtoull(text, &end, 10);
+	size_t digits = strspn(text, "0123456789");
+	unsigned long long number;
+	char unit;
 
-	switch (*end) {
-	case 'k': case 'K':
-		return number << 10;
-	case 'm': case 'M':
-		return number << 20;
-	case 'g': case 'G':
-		return number << 30;
-	case '%':
-		return (unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)sysconf(_SC_PAGESIZE) / 100 * number;
-	default:
-		return number;
+	if (digits == 0 || (text[digits] && (!strchr("kKmMgG%", text[digits]) || text[digits + 1])))
+		return false;
+	errno = 0;
+	number = strtoull(text, NULL, 10);
+	/* The largest unit, g, must not overflow 64 bits either. */
+	if (errno || number == 0 || number > (~0ULL >> 30))
+		return false;
+	unit = text[digits];
+	if (unit == '%') {
+		if (number > 100)
+			return false;
+		*bytes = (unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)sysconf(_SC_PAGESIZE) / 100 * number;
+	} else {
+		unsigned shift = unit == 'k' || unit == 'K' ? 10 : unit == 'm' || unit == 'M' ? 20 : unit == 'g' || unit == 'G' ? 30 : 0;
+
+		*bytes = number << shift;
 	}
+	return true;
 }
 
 int enforce_write_size(const struct policy *policy, const char *requested, char *size,
 		       size_t length, struct lerror *err)
 {
-	unsigned long long max = policy->max_write_size.value;
+	unsigned long long max = policy->max_write_size.value, bytes;
 
 	snprintf(size, length, "%s", requested ? requested : "");
 	if (!policy->max_write_size.origin.file || max == 0)
@@ -114,7 +120,7 @@ int enforce_write_size(const struct policy *policy, const char *requested, char 
 		snprintf(size, length, "%llu", max);
 		return 0;
 	}
-	if (size_bytes(requested) > max) {
+	if (!enforce_parse_write_size(requested, &bytes) || bytes > max) {
 		char what[128];
 
 		snprintf(what, sizeof(what), "--write-size %s is larger than the maximum of %llu bytes", requested, max);

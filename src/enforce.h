@@ -23,6 +23,12 @@ int enforce_image(const struct policy *policy, const struct image *image, struct
 int enforce_runtime(const struct policy *policy, bool fake_root, bool *pid_namespace,
 		    bool writable, struct lerror *err);
 
+/* Parse TEXT, a tmpfs size above zero (digits, then an optional k, m, g
+ * or %, at most 100%, as tmpfs(5) takes it), into *BYTES. Zero, which
+ * tmpfs reads as "no limit", and numbers that overflow are invalid.
+ * Return false for an invalid size. */
+bool enforce_parse_write_size(const char *text, unsigned long long *bytes);
+
 /* Check --write-size REQUESTED (or NULL) against max_write_size and store
  * the size to use, or an empty string for tmpfs's default, in SIZE. */
 int enforce_write_size(const struct policy *policy, const char *requested, char *size,

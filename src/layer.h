@@ -14,7 +14,7 @@
 
 #include "error.h"
 
-/* How the layer is mounted. */
+/* Driver that mounts the layer. */
 enum layer_driver {
 	LAYER_DRIVER_AUTO,	/* overlayfs, else fuse-overlayfs */
 	LAYER_DRIVER_KERNEL,	/* overlayfs only */

@@ -61,7 +61,7 @@
 
 #include "error.h"
 
-/* Where a value came from: FILE and LINE, or FILE NULL for the default. */
+/* Origin of a value: FILE and LINE, or FILE NULL for the default. */
 struct policy_origin {
 	char *file;
 	unsigned line;

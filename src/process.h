@@ -40,7 +40,7 @@ int process_block_signals(sigset_t *old_mask, struct lerror *err);
  * (an ignored SIGHUP under nohup stays ignored). */
 void process_restore_signals(const sigset_t *old_mask);
 
-/* What a supervisor knows beyond its command. */
+/* State of a supervisor beyond its command. */
 struct supervision {
 	int children_fd;	  /* the supervisor's /proc/.../task/TID/children, or -1 */
 	int report_fd;		  /* non-blocking pipe carrying service pids, or -1 */

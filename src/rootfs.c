@@ -108,8 +108,8 @@ static int mount_image(const struct rootfs_config *config, struct roots *roots,
 	return 0;
 }
 
-/* Store the container path of the mount point open as FD into INSIDE;
- * return false when it cannot be told. */
+/* Store the container path of the mount point open as FD into INSIDE.
+ * Return false when the path cannot be found. */
 static bool container_path_of(int fd, char inside[PATH_MAX])
 {
 	char link[64], resolved[PATH_MAX];
@@ -192,8 +192,11 @@ static int open_destination(struct roots *roots, const char *path, mode_t source
 		int saved = errno;
 
 		if (saved == ENOENT) {
-			lerror_set(err, 0, "cannot mount %s: %s does not exist in the image", what, path);
-			lerror_hint(err, "the image is read-only, so a mount point must already exist in it; choose another destination or add %s to the image", path);
+			/* Missing mount points were created in a layer, so this is
+			 * a path that a symlink of the image sends elsewhere, into
+			 * /proc say, where nothing may be created. */
+			lerror_set(err, 0, "cannot mount %s: %s does not exist in the container", what, path);
+			lerror_hint(err, "a symlink in the image may lead to a place where launch cannot create it; choose another destination");
 		} else {
 			lerror_set(err, saved, "cannot open the mount point of %s in the image", what);
 		}
@@ -641,7 +644,8 @@ out:
 	if (roots.container >= 0)
 		close(roots.container);
 	if (rc < 0 && *service > 0) {
-		/* Nobody will use the layer, and nobody else knows its server. */
+		/* No process will use the layer, and only this one has the
+		 * server's pid. */
 		kill(*service, SIGKILL);
 		*service = 0;
 	}
