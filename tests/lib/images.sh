@@ -79,12 +79,18 @@ images_prepare_dir() {
     fi
 }
 
-# Move the finished file or directory FROM to TO. A file replaces any copy
-# that a parallel test renamed there first. A directory cannot replace a
-# non-empty one, so the rename fails, and the copy already there is used.
+# Move the finished file or directory FROM to TO, unless a parallel test
+# published one first: then that copy is used, because a test may already
+# have taken its checksum. A hard link publishes a file only where none
+# exists; a directory cannot replace a non-empty one, so the rename fails.
 images_publish() {
     local from=$1 to=$2
-    if mv -T -- "$from" "$to" 2>/dev/null; then
+    if [[ -f $from ]]; then
+        if ln -- "$from" "$to" 2>/dev/null || [[ -e $to ]]; then
+            rm -f -- "$from"
+            return 0
+        fi
+    elif mv -T -- "$from" "$to" 2>/dev/null; then
         return 0
     fi
     if [[ -e $to ]]; then
