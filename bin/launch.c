@@ -3,6 +3,7 @@
 
 #include "account.h"
 #include "bind.h"
+#include "blockcache.h"
 #include "container.h"
 #include "environ.h"
 #include "enforce.h"
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "path.h"
 #include "policy.h"
+#include "server.h"
 #include "squashfs.h"
 
 #include <errno.h>
@@ -54,6 +56,8 @@ struct options {
 	const char *write_size;
 	const char *overlay;
 	const char *layer_driver;
+	const char *fuse_threads;
+	bool no_cache;
 	int verbosity;
 };
 
@@ -71,6 +75,8 @@ enum {
 	OPT_LAYER_DRIVER,
 	OPT_SHOW_CONFIG,
 	OPT_NO_ENTRYPOINT,
+	OPT_FUSE_THREADS,
+	OPT_NO_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +97,8 @@ static const struct option long_options[] = {
 	{ "layer-driver", required_argument, NULL, OPT_LAYER_DRIVER },
 	{ "show-config", no_argument, NULL, OPT_SHOW_CONFIG },
 	{ "no-entrypoint", no_argument, NULL, OPT_NO_ENTRYPOINT },
+	{ "fuse-threads", required_argument, NULL, OPT_FUSE_THREADS },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -121,6 +129,12 @@ static void usage(FILE *out)
 	      "      --layer-driver DRIVER  mount layers with 'kernel' overlayfs,\n"
 	      "                             'fuse-overlayfs', or 'auto' (the default:\n"
 	      "                             the kernel's, else fuse-overlayfs)\n"
+	      "\n"
+	      "Image server:\n"
+	      "      --fuse-threads N       serve the SquashFS image with up to N threads,\n"
+	      "                             1 to 64 (default: twice the CPUs, 4 to 16)\n"
+	      "      --no-cache             do not share decompressed blocks with other\n"
+	      "                             launches of the image (see LAUNCH_CACHE_DIR)\n"
 	      "\n"
 	      "Identity and processes:\n"
 	      "      --root                 appear as root (uid 0) inside; no real privilege\n"
@@ -262,6 +276,12 @@ static int parse_options(int argc, char **argv, struct options *options, struct 
 			break;
 		case OPT_LAYER_DRIVER:
 			options->layer_driver = optarg;
+			break;
+		case OPT_FUSE_THREADS:
+			options->fuse_threads = optarg;
+			break;
+		case OPT_NO_CACHE:
+			options->no_cache = true;
 			break;
 		case OPT_SHOW_CONFIG:
 			options->show_config = true;
@@ -620,6 +640,36 @@ int main(int argc, char **argv)
 		lerror_set(&err, 0, "invalid value '%s' for --layer-driver", options.layer_driver);
 		lerror_hint(&err, "use auto, kernel or fuse-overlayfs");
 		goto fail;
+	}
+	if (options.fuse_threads) {
+		char *end;
+		unsigned long threads;
+
+		errno = 0;
+		threads = strtoul(options.fuse_threads, &end, 10);
+		if (errno || end == options.fuse_threads || *end || options.fuse_threads[0] == '-' ||
+		    threads < 1 || threads > SERVER_MAX_THREADS) {
+			lerror_set(&err, 0, "invalid --fuse-threads value '%s': give a whole number from 1 to %d",
+				   options.fuse_threads, SERVER_MAX_THREADS);
+			lerror_hint(&err, "1 serves the image with a single thread");
+			goto fail;
+		}
+		if (image.kind == IMAGE_SQUASHFS)
+			squashfs_set_threads(image.squashfs, (unsigned)threads);
+		else
+			log_info("--fuse-threads has no effect: image '%s' is a directory", image.path);
+	}
+	if (image.kind == IMAGE_SQUASHFS && !options.no_cache) {
+		char cache_dir[PATH_MAX], text[1024];
+		struct lerror cache_err;
+
+		/* The cache only saves time, so a launch goes on without it. */
+		lerror_clear(&cache_err);
+		block_cache_default_dir(cache_dir, sizeof(cache_dir));
+		if (squashfs_use_cache(image.squashfs, cache_dir, block_cache_default_size(), &cache_err) < 0) {
+			lerror_format(&cache_err, text, sizeof(text));
+			log_info("running without the block cache: %s", text);
+		}
 	}
 	if (enforce_runtime(&policy, options.fake_root, &options.pid_namespace,
 			    options.write || options.overlay, &err) < 0 ||

@@ -3,16 +3,16 @@
  * is therefore not included here. */
 #define _GNU_SOURCE 1
 
-#include <squashfuse/ll.h>
+#include <squashfuse/squashfuse.h>
 
 #include "squashfs.h"
 #include "log.h"
+#include "server.h"
+#include "blockcache.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +21,12 @@
 #include <unistd.h>
 
 struct squashfs {
-	sqfs_ll ll;		/* first, so the FUSE userdata is both */
+	sqfs fs;		/* the launcher's own handle; workers have theirs */
 	char *path;
 	int fuse_fd;
-	struct fuse_session *session;
-	pthread_t server;
-	int server_started;
+	unsigned threads;
+	struct block_cache *cache;	/* or NULL */
+	struct server *server;
 };
 
 #define SUPERBLOCK_SIZE 96
@@ -201,16 +201,20 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 			return lerror_hint(err, "load the fuse kernel module (modprobe fuse)");
 		return lerror_hint(err, "/dev/fuse must be readable and writable by users (mode 0666, as distributions ship it); ask your administrator");
 	}
-	rc = sqfs_init(&image->ll.fs, fd, 0);
+	if (server_prepare(err) < 0) {
+		free(image->path);
+		free(image);
+		return -1;
+	}
+	image->threads = server_default_threads();
+	rc = sqfs_init(&image->fs, fd, 0);
 	if (rc == SQFS_OK) {
 		sqfs_inode root;
 
-		rc = sqfs_ll_init(&image->ll);
 		/* A corrupt inode table shows first at the root inode. */
-		if (rc == SQFS_OK)
-			rc = sqfs_inode_get(&image->ll.fs, &root, sqfs_inode_root(&image->ll.fs));
+		rc = sqfs_inode_get(&image->fs, &root, sqfs_inode_root(&image->fs));
 		if (rc != SQFS_OK)
-			sqfs_destroy(&image->ll.fs);
+			sqfs_destroy(&image->fs);
 	}
 	/* NOTE: after a failed sqfs_init() the library's state is partly
 	 * built and sqfs_destroy() can crash on it, so it is leaked. */
@@ -227,7 +231,7 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size,
 		       char **text, struct lerror *err)
 {
-	sqfs *fs = &image->ll.fs;
+	sqfs *fs = &image->fs;
 	sqfs_inode inode;
 	sqfs_off_t size;
 	bool found = false;
@@ -255,50 +259,27 @@ int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size
 	return 1;
 }
 
-static void serve_init(void *userdata, struct fuse_conn_info *conn)
+void squashfs_set_threads(struct squashfs *image, unsigned threads)
 {
-	/* The image never changes, so let the kernel read ahead as far as it
-	 * offers. libfuse 3.14 already negotiates reads of up to 1 MiB. */
-	conn->max_readahead = UINT32_MAX;
-	log_trace("FUSE connection ready: max_read %u, max_readahead %u", conn->max_read, conn->max_readahead);
+	image->threads = threads;
 }
 
-static const struct fuse_lowlevel_ops operations = {
-	.init = serve_init,
-	.lookup = sqfs_ll_op_lookup,
-	.forget = sqfs_ll_op_forget,
-	.getattr = sqfs_ll_op_getattr,
-	.readlink = sqfs_ll_op_readlink,
-	.open = sqfs_ll_op_open,
-	.read = sqfs_ll_op_read,
-	.release = sqfs_ll_op_release,
-	.opendir = sqfs_ll_op_opendir,
-	.readdir = sqfs_ll_op_readdir,
-	.releasedir = sqfs_ll_op_releasedir,
-	.statfs = stfs_ll_op_statfs,
-	.getxattr = sqfs_ll_op_getxattr,
-	.listxattr = sqfs_ll_op_listxattr,
-	.create = sqfs_ll_op_create,
-};
-
-static void *serve(void *arg)
+int squashfs_use_cache(struct squashfs *image, const char *dir, uint64_t max_bytes, struct lerror *err)
 {
-	struct squashfs *image = arg;
-	int rc = fuse_session_loop(image->session);
+	unsigned char superblock[SUPERBLOCK_SIZE];
 
-	/* The loop ends when the mount namespace, and so the mount, is gone. */
-	log_trace("FUSE server for '%s' stopped (%d)", image->path, rc);
-	return NULL;
+	if (pread(image->fs.fd, superblock, sizeof(superblock), 0) != (ssize_t)sizeof(superblock))
+		return lerror_set(err, errno ? errno : EIO, "cannot read image '%s'", image->path);
+	if (block_cache_open(&image->cache, dir, image->fs.fd, superblock, image->fs.sb.block_size, max_bytes, err) < 0)
+		return -1;
+	log_step("block cache: %s", block_cache_path(image->cache));
+	return 0;
 }
 
 int squashfs_mount(struct squashfs *image, const char *device, const char *mountpoint,
 		   uid_t uid, gid_t gid, struct lerror *err)
 {
-	char options[256], fd_path[64];
-	char *fuse_argv[] = { (char *)"launch", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(1, fuse_argv);
-	sigset_t all, old;
-	int rc;
+	char options[256];
 
 	image->fuse_fd = open(device, O_RDWR | O_CLOEXEC);
 	if (image->fuse_fd < 0)
@@ -314,43 +295,33 @@ int squashfs_mount(struct squashfs *image, const char *device, const char *mount
 		lerror_set(err, errno, "cannot mount image '%s' with FUSE on %s", image->path, mountpoint);
 		return lerror_hint(err, "the kernel must allow FUSE mounts in user namespaces (Linux 4.18 or later)");
 	}
-
-	image->session = fuse_session_new(&args, &operations, sizeof(operations), &image->ll);
-	fuse_opt_free_args(&args);
-	if (!image->session)
-		return lerror_set(err, 0, "cannot create the FUSE session for image '%s'", image->path);
-	/* With "/dev/fd/N" libfuse uses the already mounted descriptor N, so
-	 * it neither mounts nor calls fusermount3. */
-	snprintf(fd_path, sizeof(fd_path), "/dev/fd/%d", image->fuse_fd);
-	if (fuse_session_mount(image->session, fd_path) != 0)
-		return lerror_set(err, 0, "cannot attach the FUSE session of image '%s' to %s", image->path, fd_path);
-
-	/* The server thread takes no signals: they belong to the main thread,
-	 * which forwards them to the command. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&image->server, NULL, serve, image);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		return lerror_set(err, rc, "cannot start the FUSE server thread for image '%s'", image->path);
-	image->server_started = 1;
-	return 0;
+	return server_start(&image->server, image->fs.fd, image->fuse_fd, image->path, image->threads,
+			    image->cache, err);
 }
 
 void squashfs_close(struct squashfs *image)
 {
 	if (!image)
 		return;
-	/* A running server thread may still reply to the kernel, because
-	 * FORGET requests arrive until the mount is gone. The end of the
-	 * process releases a mounted image. */
-	if (image->server_started)
+	/* A running server may still reply to the kernel until the mount is
+	 * gone, so the end of the process releases a mounted image. */
+	if (image->server) {
+		struct server_stats stats;
+
+		server_get_stats(image->server, &stats);
+		log_info("image server: %u thread%s served %ju requests, read %ju bytes, used %.3f s of CPU",
+			 stats.threads, stats.threads == 1 ? "" : "s", (uintmax_t)stats.requests,
+			 (uintmax_t)stats.bytes, stats.cpu_seconds);
+		if (image->cache)
+			log_info("block cache: %ju blocks read from %s, %ju decompressed",
+				 (uintmax_t)stats.cached, block_cache_path(image->cache), (uintmax_t)stats.decompressed);
+		else
+			log_info("block cache: off, %ju blocks decompressed", (uintmax_t)stats.decompressed);
 		return;
-	if (image->session)
-		fuse_session_destroy(image->session);
-	else if (image->fuse_fd >= 0)
+	}
+	if (image->fuse_fd >= 0)
 		close(image->fuse_fd);
-	sqfs_ll_destroy(&image->ll);
+	sqfs_destroy(&image->fs);
 	free(image->path);
 	free(image);
 }

@@ -1,6 +1,6 @@
 /* SquashFS images served through FUSE inside launch's own process.
  *
- * The image is read with libsquashfuse's low-level operations, and the
+ * The image is read with libsquashfuse by the server of server.c, and the
  * FUSE file system is mounted with mount(2) from inside the container's
  * user namespace (Linux 4.18 and later allow that), so no external
  * squashfuse process, no fusermount and nothing setuid is involved.
@@ -8,6 +8,7 @@
 #ifndef LAUNCH_SQUASHFS_H
 #define LAUNCH_SQUASHFS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -19,8 +20,18 @@ struct squashfs;
  * tables. On success *OUT owns FD. Return 0 or -1 with ERR naming PATH. */
 int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror *err);
 
-/* Mount the image read-only, nosuid and nodev on MOUNTPOINT and start a
- * thread that serves its requests until the mount goes away. DEVICE is
+/* Serve the image with at most THREADS threads once mounted (1 to
+ * SERVER_MAX_THREADS; the default is server_default_threads()). */
+void squashfs_set_threads(struct squashfs *image, unsigned threads);
+
+/* Share decompressed blocks with other launches of the image through a
+ * cache file in DIR holding at most MAX_BYTES (blockcache.h). Call before
+ * the image is mounted, outside the container's namespaces. Return 0 or
+ * -1 with ERR set; the image is then served without the cache. */
+int squashfs_use_cache(struct squashfs *image, const char *dir, uint64_t max_bytes, struct lerror *err);
+
+/* Mount the image read-only, nosuid and nodev on MOUNTPOINT and start the
+ * server (server.h) that serves its requests until the mount goes away. DEVICE is
  * the path of /dev/fuse as the caller sees it. Must be called inside the
  * user and mount namespaces that will own the mount. UID and GID are the
  * owner ids as seen inside that user namespace. */
@@ -30,8 +41,7 @@ int squashfs_mount(struct squashfs *image, const char *device, const char *mount
 /* Read the regular file PATH of the image into a new NUL-terminated
  * string *TEXT. Return 1 when read, 0 when the image has no such regular
  * file, -1 with ERR set on a read error or a file over MAX_SIZE bytes.
- * Call only before the image is mounted: the library's caches are not
- * shared with the server thread. */
+ * The launcher's handle is its own, so this works while the server runs. */
 int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size,
 		       char **text, struct lerror *err);
 
@@ -39,8 +49,8 @@ int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size
  * separated, into BUF. */
 void squashfs_supported_compressions(char *buf, size_t size);
 
-/* Release IMAGE. Only valid when it is not mounted or its server thread
- * has ended. */
+/* Release IMAGE. Once it is mounted, only log what its server did: the
+ * server runs until the process ends. */
 void squashfs_close(struct squashfs *image);
 
 #endif

@@ -1,0 +1,306 @@
+#include "config.h"
+
+#include "blockcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CACHE_MAGIC "launch-blocks\n"
+#define CACHE_VERSION 1
+#define HEADER_SIZE 4096
+#define SUPERBLOCK_SIZE 96
+/* Slots tried from a block's hash before it is left uncached. */
+#define PROBES 32
+#define GIB (UINT64_C(1) << 30)
+
+/* Identifies the image: the same file, unchanged. */
+struct identity {
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t size;
+	int64_t mtime_sec;
+	int64_t mtime_nsec;
+	unsigned char superblock[SUPERBLOCK_SIZE];
+};
+
+struct header {
+	char magic[16];
+	uint32_t version;
+	uint32_t block_size;
+	uint64_t slots;
+	struct identity image;
+};
+
+/* A slot names the image position of its block plus one (0: free), and
+ * is ready once its data are written. */
+struct slot {
+	uint64_t tag;
+	uint32_t ready;
+	uint32_t size;
+};
+
+struct block_cache {
+	int fd;
+	char *path;
+	uint32_t block_size;
+	uint64_t slots;
+	struct slot *table;
+	size_t table_size;	/* the mapped part: header and table */
+};
+
+void block_cache_default_dir(char *buf, size_t size)
+{
+	const char *dir = getenv("LAUNCH_CACHE_DIR");
+
+	if (dir && dir[0])
+		snprintf(buf, size, "%s", dir);
+	else
+		snprintf(buf, size, "/dev/shm/launch-cache.%lu", (unsigned long)getuid());
+}
+
+uint64_t block_cache_default_size(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t eighth;
+
+	if (pages <= 0 || page <= 0)
+		return GIB;
+	eighth = (uint64_t)pages * (uint64_t)page / 8;
+	return eighth < GIB ? eighth : GIB;
+}
+
+static uint64_t hash_bytes(const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	/* FNV-1a: names a cache file, nothing depends on its strength. */
+	for (size_t i = 0; i < size; i++) {
+		h ^= p[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+static uint64_t slot_hash(uint64_t pos)
+{
+	pos ^= pos >> 33;
+	pos *= UINT64_C(0xff51afd7ed558ccd);
+	pos ^= pos >> 33;
+	return pos;
+}
+
+static size_t round_up(size_t n, size_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+static int open_dir(const char *dir, struct lerror *err)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return lerror_set(err, errno, "cannot create cache directory '%s'", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return lerror_set(err, errno, "cannot open cache directory '%s'", dir);
+	if (fstat(fd, &st) < 0) {
+		lerror_set(err, errno, "cannot open cache directory '%s'", dir);
+		close(fd);
+		return -1;
+	}
+	/* Anyone who could write here could change what containers read. */
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		lerror_set(err, 0, "cache directory '%s' is not private: it must belong to you and be writable by nobody else",
+			   dir);
+		lerror_hint(err, "remove it, or name another directory with LAUNCH_CACHE_DIR");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Open NAME in DIR_FD if its header matches HEADER; return -1 otherwise. */
+static int open_existing(int dir_fd, const char *name, const struct header *header, size_t total)
+{
+	struct header found;
+	struct stat st;
+	int fd = openat(dir_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (uint64_t)st.st_size < total ||
+	    pread(fd, &found, sizeof(found), 0) != (ssize_t)sizeof(found) ||
+	    memcmp(&found, header, sizeof(found)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Create the file under a temporary name, then rename it into place, so
+ * no launch ever sees a half-written header. */
+static int create_new(int dir_fd, const char *name, const struct header *header, size_t table_size,
+		      size_t total, const char *path, struct lerror *err)
+{
+	char temporary[128];
+	int fd, rc;
+
+	snprintf(temporary, sizeof(temporary), "%s.%ld.tmp", name, (long)getpid());
+	fd = openat(dir_fd, temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lerror_set(err, errno, "cannot create cache file '%s'", path);
+	/* The table is mapped: reserve its space now, so that a full file
+	 * system fails here and not as SIGBUS on a write to the mapping. */
+	rc = posix_fallocate(fd, 0, (off_t)table_size);
+	if (rc == 0 && ftruncate(fd, (off_t)total) < 0)
+		rc = errno;
+	if (rc == 0 && pwrite(fd, header, sizeof(*header), 0) != (ssize_t)sizeof(*header))
+		rc = errno ? errno : EIO;
+	if (rc == 0 && renameat(dir_fd, temporary, dir_fd, name) < 0)
+		rc = errno;
+	if (rc != 0) {
+		unlinkat(dir_fd, temporary, 0);
+		close(fd);
+		return lerror_set(err, rc, "cannot create cache file '%s'", path);
+	}
+	return fd;
+}
+
+int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
+		     const void *superblock, uint32_t block_size, uint64_t max_bytes,
+		     struct lerror *err)
+{
+	struct header header;
+	struct block_cache *cache;
+	struct stat st;
+	char name[64], *path;
+	size_t table_size, total;
+	uint64_t slots;
+	int dir_fd, fd;
+	void *map;
+
+	*out = NULL;
+	if (block_size == 0 || fstat(image_fd, &st) < 0)
+		return lerror_set(err, errno, "cannot identify the image for its cache");
+	slots = max_bytes / block_size;
+	if (slots < 64)
+		slots = 64;
+	memset(&header, 0, sizeof(header));
+	memcpy(header.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1);
+	header.version = CACHE_VERSION;
+	header.block_size = block_size;
+	header.slots = slots;
+	header.image.dev = st.st_dev;
+	header.image.ino = st.st_ino;
+	header.image.size = (uint64_t)st.st_size;
+	header.image.mtime_sec = st.st_mtim.tv_sec;
+	header.image.mtime_nsec = st.st_mtim.tv_nsec;
+	memcpy(header.image.superblock, superblock, SUPERBLOCK_SIZE);
+	table_size = round_up(HEADER_SIZE + slots * sizeof(struct slot), 4096);
+	total = table_size + slots * block_size;
+
+	snprintf(name, sizeof(name), "%016" PRIx64 ".blocks", hash_bytes(&header, sizeof(header)));
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return lerror_set(err, ENOMEM, "cannot open the block cache");
+	dir_fd = open_dir(dir, err);
+	if (dir_fd < 0) {
+		free(path);
+		return -1;
+	}
+	fd = open_existing(dir_fd, name, &header, total);
+	if (fd < 0)
+		fd = create_new(dir_fd, name, &header, table_size, total, path, err);
+	close(dir_fd);
+	if (fd < 0) {
+		free(path);
+		return -1;
+	}
+	/* NOTE: the file belongs to the caller, who could truncate it under
+	 * the mapping; that ends the caller's own launch with SIGBUS. */
+	map = mmap(NULL, table_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	cache = calloc(1, sizeof(*cache));
+	if (map == MAP_FAILED || !cache) {
+		lerror_set(err, map == MAP_FAILED ? errno : ENOMEM, "cannot map cache file '%s'", path);
+		if (map != MAP_FAILED)
+			munmap(map, table_size);
+		free(cache);
+		free(path);
+		close(fd);
+		return -1;
+	}
+	cache->fd = fd;
+	cache->path = path;
+	cache->block_size = block_size;
+	cache->slots = slots;
+	cache->table = (struct slot *)((char *)map + HEADER_SIZE);
+	cache->table_size = table_size;
+	*out = cache;
+	return 0;
+}
+
+static off_t slot_offset(const struct block_cache *cache, uint64_t index)
+{
+	return (off_t)(cache->table_size + index * cache->block_size);
+}
+
+bool block_cache_read(struct block_cache *cache, uint64_t pos, size_t offset, size_t length,
+		      void *buf)
+{
+	uint64_t tag = pos + 1, first = slot_hash(pos) % cache->slots;
+
+	for (uint64_t i = 0; i < PROBES && i < cache->slots; i++) {
+		uint64_t index = (first + i) % cache->slots;
+		struct slot *slot = &cache->table[index];
+		uint64_t found = __atomic_load_n(&slot->tag, __ATOMIC_ACQUIRE);
+
+		if (found == 0)
+			return false;
+		if (found != tag)
+			continue;
+		if (!__atomic_load_n(&slot->ready, __ATOMIC_ACQUIRE) ||
+		    offset + length > __atomic_load_n(&slot->size, __ATOMIC_RELAXED))
+			return false;
+		return pread(cache->fd, buf, length, slot_offset(cache, index) + (off_t)offset) == (ssize_t)length;
+	}
+	return false;
+}
+
+void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data, size_t size)
+{
+	uint64_t tag = pos + 1, first = slot_hash(pos) % cache->slots;
+
+	if (size == 0 || size > cache->block_size)
+		return;
+	for (uint64_t i = 0; i < PROBES && i < cache->slots; i++) {
+		uint64_t index = (first + i) % cache->slots;
+		struct slot *slot = &cache->table[index];
+		uint64_t found = 0;
+
+		if (!__atomic_compare_exchange_n(&slot->tag, &found, tag, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (found == tag)
+				return;	/* held or being written by another */
+			continue;
+		}
+		/* A failed write leaves the slot claimed and never ready. */
+		if (pwrite(cache->fd, data, size, slot_offset(cache, index)) != (ssize_t)size)
+			return;
+		__atomic_store_n(&slot->size, (uint32_t)size, __ATOMIC_RELAXED);
+		__atomic_store_n(&slot->ready, 1, __ATOMIC_RELEASE);
+		return;
+	}
+}
+
+const char *block_cache_path(const struct block_cache *cache)
+{
+	return cache->path;
+}
