@@ -113,6 +113,22 @@ static int kill_namespace_members(int proc_fd, const struct stat *own)
 	return killed;
 }
 
+/* Close every descriptor from 3 up but A and B, with close_range(2) where
+ * the kernel has it (5.9), as one call instead of one per number. */
+static void close_all_except(int a, int b)
+{
+	int low = a < b ? a : b, high = a < b ? b : a;
+
+	if (low > 3)
+		close_range(3, (unsigned)low - 1, 0);
+	if (high > low + 1)
+		close_range((unsigned)low + 1, (unsigned)high - 1, 0);
+	if (close_range((unsigned)high + 1, ~0U, 0) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != a && fd != b)
+				close(fd);
+}
+
 static void run_watcher(int keepalive, int proc_fd) __attribute__((noreturn));
 
 static void run_watcher(int keepalive, int proc_fd)
@@ -133,9 +149,7 @@ static void run_watcher(int keepalive, int proc_fd)
 	/* It keeps a descriptor of the host's /proc: not dumpable, so the
 	 * container's processes cannot reach it through /proc/PID/fd. */
 	prctl(PR_SET_DUMPABLE, 0);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != keepalive && fd != proc_fd)
-			close(fd);
+	close_all_except(keepalive, proc_fd);
 	if (fstatat(proc_fd, "self/ns/user", &own, 0) < 0)
 		_exit(1);
 
