@@ -10,10 +10,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define CACHE_MAGIC "launch-blocks\n"
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2
 #define HEADER_SIZE 4096
 #define SUPERBLOCK_SIZE 96
 /* Slots tried from a block's hash before it is left uncached. */
@@ -33,23 +34,25 @@ struct identity {
 struct header {
 	char magic[16];
 	uint32_t version;
-	uint32_t block_size;
+	uint32_t slot_size;
 	uint64_t slots;
 	struct identity image;
 };
 
 /* A slot names the image position of its block plus one (0: free), and
- * is ready once its data are written. */
+ * is ready once its data are written. EXTRA is the caller's. */
 struct slot {
 	uint64_t tag;
 	uint32_t ready;
 	uint32_t size;
+	uint32_t extra;
+	uint32_t unused;
 };
 
 struct block_cache {
 	int fd;
 	char *path;
-	uint32_t block_size;
+	uint32_t slot_size;
 	uint64_t slots;
 	struct slot *table;
 	size_t table_size;	/* the mapped part: header and table */
@@ -102,6 +105,31 @@ static size_t round_up(size_t n, size_t to)
 	return (n + to - 1) / to * to;
 }
 
+/* Whether the file system of FD is shared between nodes: the slot table
+ * relies on atomic operations on memory shared through the page cache,
+ * which such file systems do not keep coherent across nodes. */
+static bool network_file_system(int fd)
+{
+	static const unsigned long magics[] = {
+		0x6969,		/* NFS */
+		0xff534d42,	/* CIFS */
+		0xfe534d42,	/* SMB2 */
+		0x0bd00bd0,	/* Lustre */
+		0x47504653,	/* GPFS */
+		0x65735546,	/* FUSE */
+		0x00c36400,	/* CephFS */
+		0x19830326,	/* BeeGFS */
+	};
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if ((unsigned long)fs.f_type == magics[i])
+			return true;
+	return false;
+}
+
 static int open_dir(const char *dir, struct lerror *err)
 {
 	struct stat st;
@@ -122,6 +150,12 @@ static int open_dir(const char *dir, struct lerror *err)
 		lerror_set(err, 0, "cache directory '%s' is not private: it must belong to you and be writable by nobody else",
 			   dir);
 		lerror_hint(err, "remove it, or name another directory with LAUNCH_CACHE_DIR");
+		close(fd);
+		return -1;
+	}
+	if (network_file_system(fd)) {
+		lerror_set(err, 0, "cache directory '%s' is on a network or FUSE file system", dir);
+		lerror_hint(err, "name a directory on a local file system, such as /dev/shm or /tmp, with LAUNCH_CACHE_DIR");
 		close(fd);
 		return -1;
 	}
@@ -177,7 +211,7 @@ static int create_new(int dir_fd, const char *name, const struct header *header,
 }
 
 int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
-		     const void *superblock, uint32_t block_size, uint64_t max_bytes,
+		     const void *superblock, uint32_t slot_size, uint64_t max_bytes,
 		     struct lerror *err)
 {
 	struct header header;
@@ -190,15 +224,15 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 	void *map;
 
 	*out = NULL;
-	if (block_size == 0 || fstat(image_fd, &st) < 0)
+	if (slot_size == 0 || fstat(image_fd, &st) < 0)
 		return lerror_set(err, errno, "cannot identify the image for its cache");
-	slots = max_bytes / block_size;
+	slots = max_bytes / slot_size;
 	if (slots < 64)
 		slots = 64;
 	memset(&header, 0, sizeof(header));
 	memcpy(header.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1);
 	header.version = CACHE_VERSION;
-	header.block_size = block_size;
+	header.slot_size = slot_size;
 	header.slots = slots;
 	header.image.dev = st.st_dev;
 	header.image.ino = st.st_ino;
@@ -207,7 +241,7 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 	header.image.mtime_nsec = st.st_mtim.tv_nsec;
 	memcpy(header.image.superblock, superblock, SUPERBLOCK_SIZE);
 	table_size = round_up(HEADER_SIZE + slots * sizeof(struct slot), 4096);
-	total = table_size + slots * block_size;
+	total = table_size + slots * slot_size;
 
 	snprintf(name, sizeof(name), "%016" PRIx64 ".blocks", hash_bytes(&header, sizeof(header)));
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
@@ -240,7 +274,7 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 	}
 	cache->fd = fd;
 	cache->path = path;
-	cache->block_size = block_size;
+	cache->slot_size = slot_size;
 	cache->slots = slots;
 	cache->table = (struct slot *)((char *)map + HEADER_SIZE);
 	cache->table_size = table_size;
@@ -250,36 +284,62 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 
 static off_t slot_offset(const struct block_cache *cache, uint64_t index)
 {
-	return (off_t)(cache->table_size + index * cache->block_size);
+	return (off_t)(cache->table_size + index * cache->slot_size);
+}
+
+/* The ready slot of the block at POS, or NULL. */
+static struct slot *find(struct block_cache *cache, uint64_t pos, uint64_t *index)
+{
+	uint64_t tag = pos + 1, first = slot_hash(pos) % cache->slots;
+
+	for (uint64_t i = 0; i < PROBES && i < cache->slots; i++) {
+		struct slot *slot = &cache->table[(first + i) % cache->slots];
+		uint64_t found = __atomic_load_n(&slot->tag, __ATOMIC_ACQUIRE);
+
+		if (found == 0)
+			return NULL;
+		if (found != tag)
+			continue;
+		if (!__atomic_load_n(&slot->ready, __ATOMIC_ACQUIRE))
+			return NULL;
+		*index = (first + i) % cache->slots;
+		return slot;
+	}
+	return NULL;
 }
 
 bool block_cache_read(struct block_cache *cache, uint64_t pos, size_t offset, size_t length,
 		      void *buf)
 {
-	uint64_t tag = pos + 1, first = slot_hash(pos) % cache->slots;
+	uint64_t index;
+	struct slot *slot = find(cache, pos, &index);
 
-	for (uint64_t i = 0; i < PROBES && i < cache->slots; i++) {
-		uint64_t index = (first + i) % cache->slots;
-		struct slot *slot = &cache->table[index];
-		uint64_t found = __atomic_load_n(&slot->tag, __ATOMIC_ACQUIRE);
-
-		if (found == 0)
-			return false;
-		if (found != tag)
-			continue;
-		if (!__atomic_load_n(&slot->ready, __ATOMIC_ACQUIRE) ||
-		    offset + length > __atomic_load_n(&slot->size, __ATOMIC_RELAXED))
-			return false;
-		return pread(cache->fd, buf, length, slot_offset(cache, index) + (off_t)offset) == (ssize_t)length;
-	}
-	return false;
+	if (!slot || offset + length > __atomic_load_n(&slot->size, __ATOMIC_RELAXED))
+		return false;
+	return pread(cache->fd, buf, length, slot_offset(cache, index) + (off_t)offset) == (ssize_t)length;
 }
 
-void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data, size_t size)
+bool block_cache_read_block(struct block_cache *cache, uint64_t pos, void *buf, size_t capacity,
+			    size_t *size, uint32_t *extra)
+{
+	uint64_t index;
+	struct slot *slot = find(cache, pos, &index);
+
+	if (!slot)
+		return false;
+	*size = __atomic_load_n(&slot->size, __ATOMIC_RELAXED);
+	*extra = __atomic_load_n(&slot->extra, __ATOMIC_RELAXED);
+	if (*size > capacity)
+		return false;
+	return pread(cache->fd, buf, *size, slot_offset(cache, index)) == (ssize_t)*size;
+}
+
+void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data, size_t size,
+		       uint32_t extra)
 {
 	uint64_t tag = pos + 1, first = slot_hash(pos) % cache->slots;
 
-	if (size == 0 || size > cache->block_size)
+	if (size == 0 || size > cache->slot_size)
 		return;
 	for (uint64_t i = 0; i < PROBES && i < cache->slots; i++) {
 		uint64_t index = (first + i) % cache->slots;
@@ -295,6 +355,7 @@ void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data
 		if (pwrite(cache->fd, data, size, slot_offset(cache, index)) != (ssize_t)size)
 			return;
 		__atomic_store_n(&slot->size, (uint32_t)size, __ATOMIC_RELAXED);
+		__atomic_store_n(&slot->extra, extra, __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->ready, 1, __ATOMIC_RELEASE);
 		return;
 	}
