@@ -5,6 +5,7 @@
 #include "mount.h"
 #include "path.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -436,24 +437,19 @@ static char *follow_dangling_link(int lower_fd, char *prefix, size_t cut)
 	return joined;
 }
 
-static int make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
-			    const char *proc_fd_dir, const char *path, bool directory,
-			    int links, struct lerror *err);
-
-int layer_make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
-			   const char *proc_fd_dir, const char *path, bool directory,
-			   struct lerror *err)
+/* Find where the mount point PATH lies in the image at LOWER_FD (mounted
+ * at LOWER_PATH), symlinks resolved within the image, dangling ones
+ * followed. Return 0 when it exists. Return 1 when part of it is missing,
+ * with RESOLVED set to its path relative to the image root and *SPLIT to
+ * the offset in RESOLVED where the missing part starts (after a '/', or 0
+ * when only the root exists). Return -1 with ERR set on failure. */
+static int locate_mount_point(int lower_fd, const char *lower_path, const char *proc_fd_dir,
+			      const char *path, int links, char resolved[PATH_MAX * 2], size_t *split,
+			      struct lerror *err)
 {
-	return make_mount_point(lower_fd, lower_path, upper_fd, proc_fd_dir, path, directory, 0, err);
-}
-
-static int make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
-			    const char *proc_fd_dir, const char *path, bool directory,
-			    int links, struct lerror *err)
-{
-	char prefix[PATH_MAX], resolved[PATH_MAX * 2], link[PATH_MAX + 64];
-	size_t lower_length = strlen(lower_path), length, cut, used;
-	const char *rest, *relative;
+	char prefix[PATH_MAX], link[PATH_MAX + 64];
+	size_t lower_length = strlen(lower_path), length, cut, used, skip;
+	const char *rest;
 	ssize_t n;
 	int fd;
 
@@ -495,8 +491,8 @@ static int make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
 				free(target);
 				return lerror_set(err, ELOOP, "cannot create mount point %s", path);
 			}
-			rc = make_mount_point(lower_fd, lower_path, upper_fd, proc_fd_dir, target,
-					      directory, links + 1, err);
+			rc = locate_mount_point(lower_fd, lower_path, proc_fd_dir, target, links + 1,
+						resolved, split, err);
 			free(target);
 			return rc;
 		}
@@ -506,7 +502,7 @@ static int make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
 	/* Where the existing prefix really lies in the image, symlinks
 	 * resolved: the path of its descriptor below LOWER_PATH. */
 	snprintf(link, sizeof(link), "%s/%d", proc_fd_dir, fd);
-	n = readlink(link, resolved, sizeof(resolved) - 1);
+	n = readlink(link, resolved, PATH_MAX * 2 - 1);
 	close(fd);
 	if (n < 0)
 		return lerror_set(err, errno, "cannot resolve mount point %s in the image", path);
@@ -515,13 +511,157 @@ static int make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
 	    (resolved[lower_length] != '/' && resolved[lower_length] != '\0'))
 		return lerror_set(err, 0, "mount point %s resolves outside the image", path);
 
+	/* Keep the path below LOWER_PATH, without its leading slashes. */
+	for (skip = lower_length; resolved[skip] == '/'; skip++)
+		;
+	memmove(resolved, resolved + skip, (size_t)n - skip + 1);
 	used = strlen(resolved);
-	if (used + 1 + strlen(rest) >= sizeof(resolved))
+	if (used + 1 + strlen(rest) >= PATH_MAX * 2)
 		return lerror_set(err, ENAMETOOLONG, "cannot create mount point %s", path);
-	snprintf(resolved + used, sizeof(resolved) - used, "/%s", rest);
-	relative = resolved + lower_length;
-	while (*relative == '/')
-		relative++;
-	log_step("create mount point %s in the layer as /%s", path, relative);
-	return create_below(upper_fd, (char *)relative, !directory, path, err);
+	if (used > 0)
+		resolved[used++] = '/';
+	snprintf(resolved + used, PATH_MAX * 2 - used, "%s", rest);
+	*split = used;
+	return 1;
+}
+
+int layer_make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
+			   const char *proc_fd_dir, const char *path, bool directory,
+			   struct lerror *err)
+{
+	char resolved[PATH_MAX * 2];
+	size_t split;
+	int rc = locate_mount_point(lower_fd, lower_path, proc_fd_dir, path, 0, resolved, &split, err);
+
+	if (rc <= 0)
+		return rc;
+	log_step("create mount point %s in the layer as /%s", path, resolved);
+	return create_below(upper_fd, resolved, !directory, path, err);
+}
+
+/* Whether the directory DIR_FD (O_PATH) has no entries. */
+static bool directory_is_empty(int dir_fd, const char *proc_fd_dir)
+{
+	char path[PATH_MAX + 64];
+	struct dirent *entry;
+	bool empty = true;
+	DIR *dir;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d", proc_fd_dir, dir_fd);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (empty && (entry = readdir(dir)))
+		empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
+int layer_mount_point_base(int lower_fd, const char *lower_path, const char *proc_fd_dir,
+			   const char *path, char base[PATH_MAX], char rest[PATH_MAX],
+			   struct lerror *err)
+{
+	char resolved[PATH_MAX * 2];
+	size_t split;
+	int rc = locate_mount_point(lower_fd, lower_path, proc_fd_dir, path, 0, resolved, &split, err);
+	int fd;
+
+	if (rc <= 0)
+		return rc;
+	/* The root is never hidden, so a part missing right below it needs
+	 * a layer. */
+	if (split == 0 || split > PATH_MAX || strlen(resolved + split) >= PATH_MAX)
+		return 2;
+	memcpy(base, resolved, split - 1);
+	base[split - 1] = '\0';
+	snprintf(rest, PATH_MAX, "%s", resolved + split);
+	fd = path_open_in_root(lower_fd, base, O_PATH | O_NOFOLLOW | O_DIRECTORY);
+	if (fd < 0)
+		return 2;
+	rc = directory_is_empty(fd, proc_fd_dir) ? 1 : 2;
+	close(fd);
+	return rc;
+}
+
+int layer_hold_in_empty_dirs(int lower_fd, const char *lower_path, const char *proc_fd_dir,
+			     const struct layer_point *points, size_t count, struct lerror *err)
+{
+	/* For each point: its empty directory and the part below it, or an
+	 * empty base when the image has the point. */
+	char (*bases)[PATH_MAX] = calloc(count + 1, sizeof(*bases));
+	char (*rests)[PATH_MAX] = calloc(count + 1, sizeof(*rests));
+	int rc = 1;
+
+	if (!bases || !rests) {
+		free(bases);
+		free(rests);
+		return lerror_set(err, ENOMEM, "cannot plan the mount points");
+	}
+	/* Decide for every point before mounting anything, so that a point
+	 * that needs a layer leaves the image untouched. */
+	for (size_t i = 0; i < count && rc == 1; i++) {
+		int found = layer_mount_point_base(lower_fd, lower_path, proc_fd_dir, points[i].path,
+						   bases[i], rests[i], err);
+
+		if (found < 0) {
+			rc = -1;
+		} else if (found == 2) {
+			log_info("the image has no %s: a layer over the image holds the mount point", points[i].path);
+			rc = 0;
+		} else if (found == 0) {
+			bases[i][0] = '\0';
+		}
+	}
+	for (size_t i = 0; i < count && rc == 1; i++) {
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		struct stat st;
+		char options[64], label[PATH_MAX + 16];
+		bool seen = false;
+		int fd;
+
+		if (!bases[i][0])
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(bases[j], bases[i]) == 0;
+		if (seen)
+			continue;
+		fd = path_open_in_root(lower_fd, bases[i], O_PATH | O_DIRECTORY);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			rc = lerror_set(err, errno, "cannot open /%s in the image", bases[i]);
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		log_info("the image has no %s: a tmpfs on the empty directory /%s holds the mount point",
+			 points[i].path, bases[i]);
+		snprintf(options, sizeof(options), "mode=%04o,size=1m", (unsigned)(st.st_mode & 07777));
+		snprintf(label, sizeof(label), "/%s", bases[i]);
+		rc = mount_tmpfs_fd(fd, options, label, err) < 0 ? -1 : 1;
+		close(fd);
+		if (rc < 0)
+			break;
+		/* The same path now leads to the root of the new tmpfs. */
+		fd = path_open_in_root(lower_fd, bases[i], O_PATH | O_DIRECTORY);
+		if (fd < 0) {
+			rc = lerror_set(err, errno, "cannot open the tmpfs on /%s", bases[i]);
+			break;
+		}
+		for (size_t j = i; j < count && rc == 1; j++) {
+			if (strcmp(bases[j], bases[i]) != 0)
+				continue;
+			log_step("create mount point %s in the tmpfs on /%s as %s", points[j].path, bases[i], rests[j]);
+			if (create_below(fd, rests[j], !points[j].directory, points[j].path, err) < 0)
+				rc = -1;
+		}
+		if (rc == 1 && mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+			rc = lerror_set(err, errno, "cannot make the tmpfs on /%s read-only", bases[i]);
+		close(fd);
+	}
+	free(bases);
+	free(rests);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #ifndef LAUNCH_LAYER_H
 #define LAUNCH_LAYER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -63,5 +64,29 @@ int layer_mount(const struct layer_config *config, const char *lower, const char
 int layer_make_mount_point(int lower_fd, const char *lower_path, int upper_fd,
 			   const char *proc_fd_dir, const char *path, bool directory,
 			   struct lerror *err);
+
+/* For the mount point PATH, resolved as layer_make_mount_point() does:
+ * return 0 when the image has it; 1 when its first missing part lies in
+ * an empty directory other than the root, with BASE set to that
+ * directory's path relative to the image root and REST to the missing
+ * part below it, so that a tmpfs on BASE can hold it without hiding
+ * anything; 2 when only a layer can hold it; -1 with ERR set on failure. */
+int layer_mount_point_base(int lower_fd, const char *lower_path, const char *proc_fd_dir,
+			   const char *path, char base[PATH_MAX], char rest[PATH_MAX],
+			   struct lerror *err);
+
+/* A mount point that the container needs. */
+struct layer_point {
+	const char *path;
+	bool directory;
+};
+
+/* Make the COUNT mount points that the image lacks without a layer, when
+ * each lies in an empty directory of the image (layer_mount_point_base):
+ * a read-only tmpfs on each such directory holds them. Return 1 when every
+ * point exists afterwards, 0 when a layer is needed (nothing was mounted
+ * then), -1 with ERR set on failure. */
+int layer_hold_in_empty_dirs(int lower_fd, const char *lower_path, const char *proc_fd_dir,
+			     const struct layer_point *points, size_t count, struct lerror *err);
 
 #endif

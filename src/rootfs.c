@@ -486,32 +486,27 @@ static int enter_container_root(struct lerror *err)
 	return 0;
 }
 
-/* A mount point that the container needs. */
-struct mount_point {
-	const char *path;
-	bool directory;
-};
 
 /* List the mount points of this run: the system trees, the home
  * directory, the binds, and the working directory when it must be bound.
  * Return the count; POINTS has room for bind_count + 6 entries. */
 static size_t plan_mount_points(const struct rootfs_config *config, const struct visible *visible,
-				size_t visible_count, struct mount_point *points)
+				size_t visible_count, struct layer_point *points)
 {
 	static const char *const system[] = { "/proc", "/sys", "/dev", "/tmp" };
 	char unused[PATH_MAX];
 	size_t count = 0;
 
 	for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)
-		points[count++] = (struct mount_point){ system[i], true };
+		points[count++] = (struct layer_point){ system[i], true };
 	if (config->home)
-		points[count++] = (struct mount_point){ config->home, true };
+		points[count++] = (struct layer_point){ config->home, true };
 	for (size_t i = 0; i < config->bind_count; i++)
-		points[count++] = (struct mount_point){ config->binds[i].destination, config->binds[i].directory };
+		points[count++] = (struct layer_point){ config->binds[i].destination, config->binds[i].directory };
 	if (!config->workdir && !path_is_system(config->cwd) && !config->cwd_rule &&
 	    !(config->private_tmp && path_is_within(config->cwd, "/tmp")) &&
 	    !find_visible(visible, visible_count, config->cwd, unused))
-		points[count++] = (struct mount_point){ config->cwd, true };
+		points[count++] = (struct layer_point){ config->cwd, true };
 	return count;
 }
 
@@ -519,7 +514,7 @@ static size_t plan_mount_points(const struct rootfs_config *config, const struct
  * mount point exist there. The layer is mounted only when it is asked for
  * or a mount point is missing from the image. */
 static int mount_root(const struct rootfs_config *config, struct roots *roots,
-		      const struct mount_point *points, size_t count, pid_t *service,
+		      const struct layer_point *points, size_t count, pid_t *service,
 		      struct lerror *err)
 {
 	bool layer = config->layer.writable || config->layer.directory;
@@ -527,15 +522,18 @@ static int mount_root(const struct rootfs_config *config, struct roots *roots,
 
 	if (lower < 0)
 		return lerror_set(err, errno, "cannot open the image's root");
-	for (size_t i = 0; i < count && !layer; i++) {
-		int fd = path_open_in_root(lower, points[i].path, O_PATH);
+	if (!layer) {
+		/* An empty directory of the image, such as /home, can take a
+		 * tmpfs for the missing points, which is cheaper than a layer
+		 * over the whole image and hides nothing. */
+		int held = layer_hold_in_empty_dirs(lower, "/lower", "/oldroot/proc/self/fd", points, count, err);
 
-		if (fd >= 0) {
-			close(fd);
-		} else {
-			log_info("the image has no %s: a layer over the image holds the mount point", points[i].path);
-			layer = true;
+		if (held < 0) {
+			close(lower);
+			return -1;
 		}
+		if (held == 0)
+			layer = true;
 	}
 	close(lower);
 
@@ -594,7 +592,7 @@ int rootfs_assemble(const struct rootfs_config *config, char workdir[PATH_MAX],
 {
 	struct roots roots = { .host = -1, .container = -1 };
 	struct visible visible[config->bind_count + 2];
-	struct mount_point points[config->bind_count + 6];
+	struct layer_point points[config->bind_count + 6];
 	size_t count = 0;
 	int rc = -1;
 

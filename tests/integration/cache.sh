@@ -27,7 +27,11 @@ cached_blocks() {
     sed -n 's/.*block cache: \([0-9]*\) blocks read from .*/\1/p' <<<"$RUN_STDERR"
 }
 decompressed_blocks() {
-    sed -n 's/.*block cache: .*[ ,]\([0-9]*\) \(blocks \)\{0,1\}decompressed$/\1/p' <<<"$RUN_STDERR"
+    sed -n 's/.*block cache: .*[ ,]\([0-9]*\) \(blocks \)\{0,1\}decompressed; metadata: .*/\1/p' <<<"$RUN_STDERR"
+}
+# The count of metadata blocks that the last run decompressed.
+decompressed_metadata() {
+    sed -n 's/.*block cache: .*; metadata: \([0-9]* read, \)\{0,1\}\([0-9]*\) decompressed$/\2/p' <<<"$RUN_STDERR"
 }
 
 blob_md5() {
@@ -54,6 +58,7 @@ blob_md5
 is "$RUN_STATUS" 0 "second launch exits with status 0" || diag_run
 is "${RUN_STDOUT%% *}" "$BUSYBOX_BLOB_MD5" "second launch reads /data/blob intact from the cache"
 is "$(decompressed_blocks)" 0 "the second launch decompresses no block" || diag_run
+is "$(decompressed_metadata)" 0 "the second launch decompresses no metadata block" || diag_run
 [[ $(cached_blocks) -ge 80 ]]; ok $? "the second launch reads at least 80 blocks from the cache (got $(cached_blocks))"
 
 # Files in fragments and across the image come out the same way.
@@ -70,6 +75,7 @@ is "$RUN_STATUS" 0 "--no-cache exits with status 0" || diag_run
 is "${RUN_STDOUT%% *}" "$BUSYBOX_BLOB_MD5" "--no-cache reads /data/blob intact"
 like "$RUN_STDERR" "block cache: off, [0-9]+ blocks decompressed" "-v says the cache is off" || diag_run
 [[ $(decompressed_blocks) -ge 80 ]]; ok $? "--no-cache decompresses every block again"
+[[ $(decompressed_metadata) -ge 1 ]]; ok $? "--no-cache decompresses metadata blocks again"
 is "$(stat -c %b "${cache_files[0]}")" "$before" "--no-cache leaves the cache file as it was"
 
 # 4. A damaged header makes the next launch replace the file.

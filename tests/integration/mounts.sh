@@ -92,9 +92,21 @@ run_launch "$image" -- cat /proc/self/mountinfo
 is "$RUN_STATUS" 0 "mountinfo: cat exits with status 0" || diag_run
 container_mounts=$RUN_STDOUT
 host_mounts=$(cat /proc/self/mountinfo)
-# The busybox image lacks the home directory, so a layer over the image
-# holds its mount point.
-is "$(fstype_of / <<<"$container_mounts")" overlay "the root is a layer over the image when a mount point is missing"
+# The busybox image lacks the home directory, but its /home is empty, so a
+# read-only tmpfs on /home holds the mount point and the root stays the
+# image itself.
+is "$(fstype_of / <<<"$container_mounts")" fuse.launch "the root is the image when the missing mount point is in an empty directory"
+is "$(fstype_of /home <<<"$container_mounts")" tmpfs "a tmpfs on the empty /home holds the home directory"
+run_launch "$image" -- touch /home/new-file
+is "$RUN_STATUS" 1 "the tmpfs on /home is read-only: touch fails"
+is "$RUN_STDERR" "touch: /home/new-file: Read-only file system" "the tmpfs on /home refuses writes"
+# /data has files, so a mount point below it needs a layer over the image.
+layer_source=$(make_user_dir layer-source)
+run_launch -b "$layer_source:/data/new" "$image" -- cat /proc/self/mountinfo
+is "$RUN_STATUS" 0 "a bind into a non-empty directory of the image exits with status 0" || diag_run
+is "$(fstype_of / <<<"$RUN_STDOUT")" overlay "the root is a layer over the image when a mount point is missing from a non-empty directory"
+run_launch -b "$layer_source:/data/new" "$image" -- cat /data/hello.txt
+is "$RUN_STDOUT" "hello from the image" "the layer keeps the files of the non-empty directory visible" || diag_run
 is "$(fstype_of /proc <<<"$container_mounts")" proc "/proc is a proc file system"
 run_in / --no-home "$image" -- cat /proc/self/mountinfo
 is "$(fstype_of / <<<"$RUN_STDOUT")" fuse.launch "the root is the image itself when every mount point exists" || diag_run
