@@ -6,7 +6,8 @@
  * start-up time. This cache keeps decompressed data blocks and fragment
  * blocks in one file per image, in a directory of the calling user (by
  * default on the node's memory file system), and is shared by every
- * launch of that image by that user, including concurrent ones.
+ * launch of that image by that user, including concurrent ones. The
+ * server also keeps metadata blocks there.
  *
  * The file holds a header that identifies the image, an open-addressed
  * table of slots, each naming the image position of the block it holds,
@@ -37,11 +38,11 @@ uint64_t block_cache_default_size(void);
 /* Open or create the cache of the image open as IMAGE_FD in DIR, which is
  * created with mode 0700 when missing and must belong to the caller and
  * be writable by nobody else. SUPERBLOCK is the image's 96-byte
- * superblock, BLOCK_SIZE its block size; the cache holds at most
- * MAX_BYTES of decompressed data. Return 0, or -1 with ERR set (the
+ * superblock; blocks of up to SLOT_SIZE bytes fit, at most MAX_BYTES of
+ * them. Return 0, or -1 with ERR set (the
  * caller goes on without a cache). */
 int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
-		     const void *superblock, uint32_t block_size, uint64_t max_bytes,
+		     const void *superblock, uint32_t slot_size, uint64_t max_bytes,
 		     struct lerror *err);
 
 /* Copy LENGTH bytes from OFFSET in the block that starts at image
@@ -49,10 +50,17 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 bool block_cache_read(struct block_cache *cache, uint64_t pos, size_t offset, size_t length,
 		      void *buf);
 
+/* Copy the whole block at image position POS into BUF, of CAPACITY bytes,
+ * and set *SIZE and *EXTRA as they were stored. Return true when the block
+ * was in the cache. */
+bool block_cache_read_block(struct block_cache *cache, uint64_t pos, void *buf, size_t capacity,
+			    size_t *size, uint32_t *extra);
+
 /* Offer the decompressed block at image position POS, SIZE bytes, for
- * others to read. Failures (full table or file system) only mean that
- * the block stays out of the cache. */
-void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data, size_t size);
+ * others to read, with EXTRA for the caller's own use. Failures (full
+ * table or file system) only mean that the block stays out of the cache. */
+void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data, size_t size,
+		       uint32_t extra);
 
 /* The cache file's path, for messages. */
 const char *block_cache_path(const struct block_cache *cache);

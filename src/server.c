@@ -31,6 +31,11 @@
  * names, attributes and pages for as long as the mount lives. */
 #define FOREVER DBL_MAX
 
+/* Files up to this size are sent whole into the kernel's page cache when
+ * their first read does not cover them (see push_file). */
+#define PUSH_MAX_SIZE (8u << 20)
+#define PUSH_CHUNK (1u << 20)
+
 /* Data blocks each worker keeps decompressed. The library keeps one,
  * which makes reads that straddle two blocks decompress both each time. */
 #define DATA_CACHE_BLOCKS 8
@@ -44,8 +49,11 @@ struct worker {
 	/* Written by the worker, read by server_get_stats. */
 	uint64_t requests;
 	uint64_t bytes;
-	uint64_t cached;	/* blocks read from the block cache */
-	uint64_t decompressed;	/* blocks decompressed */
+	uint64_t cached;	/* data blocks read from the block cache */
+	uint64_t decompressed;	/* data blocks decompressed */
+	uint64_t metadata_cached;
+	uint64_t metadata_decompressed;
+	uint64_t pushed_bytes;
 	double exit_cpu;	/* CPU time at exit, once exited is set */
 	bool exited;
 	struct worker *next;
@@ -66,6 +74,11 @@ struct server {
 	struct worker *workers;
 	bool init_failed;	/* a worker could not open the image: log once */
 	struct block_cache *cache;	/* or NULL */
+	bool push;		/* send small files whole to the page cache */
+	/* The nodes already sent whole: an open-addressed set of node ids,
+	 * guarded by lock. */
+	fuse_ino_t *pushed;
+	size_t pushed_size, pushed_count;
 };
 
 int server_prepare(struct lerror *err)
@@ -77,6 +90,64 @@ int server_prepare(struct lerror *err)
 	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
 		return lerror_set(err, 0, "cannot load libgcc_s.so.1, which the FUSE server's threads need: %s", dlerror());
 	return 0;
+}
+
+/* The worker of the calling thread and the cache its server uses; NULL in
+ * threads that serve no image. */
+static __thread struct worker *current_worker;
+
+/*
+ * Metadata blocks (inodes, directories) through the block cache.
+ *
+ * libsquashfuse reads every metadata block through this public function
+ * of its own, and calls it through the dynamic linker, so this definition
+ * takes its place for the library's calls too (symbol interposition). It
+ * keeps the library's behaviour, a per-handle cache of recent blocks, and
+ * adds the block cache of other launches in between that cache and
+ * decompression, because inode and directory lookups otherwise decompress
+ * the same metadata at every launch.
+ * NOTE: should a libsquashfuse build bind its calls internally, this
+ * function is bypassed: the server stays correct, only without sharing.
+ */
+sqfs_err sqfs_md_cache(sqfs *fs, sqfs_off_t *pos, sqfs_block **block)
+{
+	struct worker *worker = current_worker;
+	struct block_cache *cache = worker ? worker->server->cache : NULL;
+	sqfs_block_cache_entry *entry = sqfs_cache_get(&fs->md_cache, (sqfs_cache_idx)*pos);
+
+	if (!entry) {
+		sqfs_block *found = NULL;
+		size_t size;
+		uint32_t stored;
+
+		entry = sqfs_cache_add(&fs->md_cache, (sqfs_cache_idx)*pos);
+		if (cache && (found = malloc(sizeof(*found))) &&
+		    (found->data = malloc(SQUASHFS_METADATA_SIZE)) &&
+		    block_cache_read_block(cache, (uint64_t)*pos, found->data, SQUASHFS_METADATA_SIZE, &size, &stored)) {
+			found->size = size;
+			entry->block = found;
+			entry->data_size = stored;
+			__atomic_add_fetch(&worker->metadata_cached, 1, __ATOMIC_RELAXED);
+		} else {
+			if (found) {
+				free(found->data);
+				free(found);
+			}
+			if (sqfs_md_block_read(fs, *pos, &entry->data_size, &entry->block) != SQFS_OK) {
+				sqfs_cache_invalidate(&fs->md_cache, (sqfs_cache_idx)*pos);
+				return SQFS_ERR;
+			}
+			if (worker) {
+				__atomic_add_fetch(&worker->metadata_decompressed, 1, __ATOMIC_RELAXED);
+				if (cache)
+					block_cache_store(cache, (uint64_t)*pos, entry->block->data, entry->block->size,
+							  (uint32_t)entry->data_size);
+			}
+		}
+	}
+	*block = entry->block;
+	*pos += (sqfs_off_t)entry->data_size;
+	return SQFS_OK;
 }
 
 unsigned server_default_threads(void)
@@ -112,6 +183,7 @@ static void worker_exit(void *arg)
 	worker->exit_cpu = thread_cpu(CLOCK_THREAD_CPUTIME_ID);
 	worker->exited = true;
 	pthread_mutex_unlock(&server->lock);
+	current_worker = NULL;
 	/* NOTE: the worker stays on the list for its counts; its handle is
 	 * freed, since nothing uses it any more. */
 	sqfs_destroy(&worker->fs);
@@ -159,6 +231,7 @@ static struct worker *worker_get(fuse_req_t req)
 	server->workers = worker;
 	pthread_mutex_unlock(&server->lock);
 	pthread_setspecific(server->key, worker);
+	current_worker = worker;
 	return worker;
 }
 
@@ -232,6 +305,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	struct server *server = userdata;
 
 	server->no_open = conn->capable & FUSE_CAP_NO_OPEN_SUPPORT;
+	/* Stores need protocol 7.15; the push is pointless with one thread,
+	 * where it would delay the next request. */
+	server->push = (conn->proto_major > 7 || (conn->proto_major == 7 && conn->proto_minor >= 15)) &&
+		server->threads > 1;
 	server->no_opendir = conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
@@ -383,7 +460,7 @@ static int copy_block(struct worker *worker, uint64_t pos, uint32_t header, bool
 			return -1;
 		__atomic_add_fetch(&worker->decompressed, 1, __ATOMIC_RELAXED);
 		if (cache)
-			block_cache_store(cache, pos, block->data, block->size);
+			block_cache_store(cache, pos, block->data, block->size, 0);
 	}
 	/* The size comes from the image, so a corrupt one is caught here. */
 	if (offset > block->size || length > block->size - offset)
@@ -449,6 +526,86 @@ static int read_range(struct worker *worker, sqfs_inode *inode, uint64_t start, 
 	return done == length ? 0 : -1;
 }
 
+/* Add NODE to the set of nodes sent whole; return false when it was
+ * there already or the set cannot grow. */
+static bool mark_pushed(struct server *server, fuse_ino_t node)
+{
+	bool added = false;
+
+	pthread_mutex_lock(&server->lock);
+	if (server->pushed_count * 2 >= server->pushed_size) {
+		size_t size = server->pushed_size ? server->pushed_size * 2 : 1024;
+		fuse_ino_t *set = calloc(size, sizeof(*set));
+
+		if (set) {
+			for (size_t i = 0; i < server->pushed_size; i++) {
+				size_t j;
+
+				if (!server->pushed[i])
+					continue;
+				for (j = server->pushed[i] % size; set[j]; j = (j + 1) % size)
+					;
+				set[j] = server->pushed[i];
+			}
+			free(server->pushed);
+			server->pushed = set;
+			server->pushed_size = size;
+		}
+	}
+	if (server->pushed_count * 2 < server->pushed_size) {
+		size_t j;
+
+		for (j = node % server->pushed_size; server->pushed[j] && server->pushed[j] != node;
+		     j = (j + 1) % server->pushed_size)
+			;
+		if (!server->pushed[j]) {
+			server->pushed[j] = node;
+			server->pushed_count++;
+			added = true;
+		}
+	}
+	pthread_mutex_unlock(&server->lock);
+	return added;
+}
+
+/* Send the regular file INODE (NODE), except the range just read, into the
+ * kernel's page cache. A program that maps a binary or a library faults
+ * its pages in one at a time, each fault a read request of at most the
+ * kernel's readahead window (128 KiB for FUSE); sending the file in a few
+ * large messages right after the first read spares those round trips,
+ * while the program goes on. */
+static void push_file(struct worker *worker, fuse_ino_t node, sqfs_inode *inode, uint64_t done_start,
+		      uint64_t done_end)
+{
+	uint64_t size = inode->xtra.reg.file_size;
+	struct fuse_bufvec data = FUSE_BUFVEC_INIT(0);
+	char *buffer = worker_buffer(worker, PUSH_CHUNK);
+
+	if (!buffer)
+		return;
+	for (uint64_t offset = 0; offset < size;) {
+		uint64_t end = offset + PUSH_CHUNK < size ? offset + PUSH_CHUNK : size;
+
+		/* Skip what the read that started the push returned. */
+		if (offset >= done_start && offset < done_end) {
+			offset = done_end;
+			continue;
+		}
+		if (end > done_start && offset < done_start)
+			end = done_start;
+		if (read_range(worker, inode, offset, (size_t)(end - offset), buffer) < 0)
+			return;
+		data.buf[0].mem = buffer;
+		data.buf[0].size = (size_t)(end - offset);
+		/* An error means the kernel dropped the inode or refuses
+		 * stores; the program then reads what it needs itself. */
+		if (fuse_lowlevel_notify_store(worker->server->session, node, (off_t)offset, &data, 0) != 0)
+			return;
+		__atomic_add_fetch(&worker->pushed_bytes, end - offset, __ATOMIC_RELAXED);
+		offset = end;
+	}
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 		    struct fuse_file_info *fi)
 {
@@ -482,6 +639,9 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 	}
 	__atomic_add_fetch(&worker->bytes, (uint64_t)length, __ATOMIC_RELAXED);
 	fuse_reply_buf(req, buffer, length);
+	if (worker->server->push && inode.xtra.reg.file_size <= PUSH_MAX_SIZE &&
+	    (offset > 0 || length < inode.xtra.reg.file_size) && mark_pushed(worker->server, node))
+		push_file(worker, node, &inode, (uint64_t)offset, (uint64_t)offset + length);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
@@ -752,6 +912,9 @@ void server_get_stats(struct server *server, struct server_stats *stats)
 		stats->bytes += __atomic_load_n(&worker->bytes, __ATOMIC_RELAXED);
 		stats->cached += __atomic_load_n(&worker->cached, __ATOMIC_RELAXED);
 		stats->decompressed += __atomic_load_n(&worker->decompressed, __ATOMIC_RELAXED);
+		stats->metadata_cached += __atomic_load_n(&worker->metadata_cached, __ATOMIC_RELAXED);
+		stats->metadata_decompressed += __atomic_load_n(&worker->metadata_decompressed, __ATOMIC_RELAXED);
+		stats->pushed_bytes += __atomic_load_n(&worker->pushed_bytes, __ATOMIC_RELAXED);
 		if (worker->exited)
 			stats->cpu_seconds += worker->exit_cpu;
 		else if (pthread_getcpuclockid(worker->thread, &clock) == 0)

@@ -31,6 +31,9 @@ struct server_stats {
 	uint64_t bytes;		/* file data returned by read requests */
 	uint64_t cached;	/* data blocks read from the block cache */
 	uint64_t decompressed;	/* data blocks decompressed */
+	uint64_t metadata_cached;	/* metadata blocks read from the block cache */
+	uint64_t metadata_decompressed;
+	uint64_t pushed_bytes;	/* file data sent ahead into the page cache */
 	double cpu_seconds;	/* user and system time of the workers */
 };
 

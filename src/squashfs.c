@@ -267,10 +267,13 @@ void squashfs_set_threads(struct squashfs *image, unsigned threads)
 int squashfs_use_cache(struct squashfs *image, const char *dir, uint64_t max_bytes, struct lerror *err)
 {
 	unsigned char superblock[SUPERBLOCK_SIZE];
+	/* Metadata blocks (8 KiB) go there too, so slots fit both. */
+	uint32_t slot_size = image->fs.sb.block_size > SQUASHFS_METADATA_SIZE ?
+		image->fs.sb.block_size : SQUASHFS_METADATA_SIZE;
 
 	if (pread(image->fs.fd, superblock, sizeof(superblock), 0) != (ssize_t)sizeof(superblock))
 		return lerror_set(err, errno ? errno : EIO, "cannot read image '%s'", image->path);
-	if (block_cache_open(&image->cache, dir, image->fs.fd, superblock, image->fs.sb.block_size, max_bytes, err) < 0)
+	if (block_cache_open(&image->cache, dir, image->fs.fd, superblock, slot_size, max_bytes, err) < 0)
 		return -1;
 	log_step("block cache: %s", block_cache_path(image->cache));
 	return 0;
@@ -311,12 +314,15 @@ void squashfs_close(struct squashfs *image)
 		server_get_stats(image->server, &stats);
 		log_info("image server: %u thread%s served %ju requests, read %ju bytes, used %.3f s of CPU",
 			 stats.threads, stats.threads == 1 ? "" : "s", (uintmax_t)stats.requests,
-			 (uintmax_t)stats.bytes, stats.cpu_seconds);
+			 (uintmax_t)(stats.bytes + stats.pushed_bytes), stats.cpu_seconds);
+		log_info("image server: %ju of those bytes sent ahead into the page cache", (uintmax_t)stats.pushed_bytes);
 		if (image->cache)
-			log_info("block cache: %ju blocks read from %s, %ju decompressed",
-				 (uintmax_t)stats.cached, block_cache_path(image->cache), (uintmax_t)stats.decompressed);
+			log_info("block cache: %ju blocks read from %s, %ju decompressed; metadata: %ju read, %ju decompressed",
+				 (uintmax_t)stats.cached, block_cache_path(image->cache), (uintmax_t)stats.decompressed,
+				 (uintmax_t)stats.metadata_cached, (uintmax_t)stats.metadata_decompressed);
 		else
-			log_info("block cache: off, %ju blocks decompressed", (uintmax_t)stats.decompressed);
+			log_info("block cache: off, %ju blocks decompressed; metadata: %ju decompressed",
+				 (uintmax_t)stats.decompressed, (uintmax_t)stats.metadata_decompressed);
 		return;
 	}
 	if (image->fuse_fd >= 0)
