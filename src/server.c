@@ -644,8 +644,9 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 		push_file(worker, node, &inode, (uint64_t)offset, (uint64_t)offset + length);
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
-		       struct fuse_file_info *fi)
+/* Fill a readdir (PLUS false) or readdirplus reply of at most SIZE bytes
+ * from OFFSET in the directory NODE. */
+static void read_directory(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset, bool plus)
 {
 	sqfs_inode inode;
 	struct worker *worker = begin(req, node, &inode);
@@ -656,7 +657,6 @@ static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t offse
 	size_t used = 0;
 	char *buffer;
 
-	(void)fi;
 	if (!worker)
 		return;
 	if (!S_ISDIR(inode.base.mode | sqfs_mode(inode.base.inode_type))) {
@@ -676,13 +676,31 @@ static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t offse
 	}
 	sqfs_dentry_init(&entry, name);
 	while (sqfs_dir_next(&worker->fs, &dir, &entry, &rc)) {
-		struct stat st = {
-			.st_ino = sqfs_dentry_inode_num(&entry),
-			.st_mode = sqfs_dentry_mode(&entry),
-		};
-		size_t n = fuse_add_direntry(req, buffer + used, size - used, sqfs_dentry_name(&entry),
-					     &st, sqfs_dentry_next_offset(&entry));
+		off_t next = sqfs_dentry_next_offset(&entry);
+		size_t n;
 
+		if (plus) {
+			/* With the attributes, the kernel keeps a name for each
+			 * entry, so a stat after the listing needs no lookup. */
+			struct fuse_entry_param param = { .attr_timeout = FOREVER, .entry_timeout = FOREVER };
+			sqfs_inode_id id = sqfs_dentry_inode(&entry);
+			sqfs_inode child;
+
+			if (sqfs_inode_get(&worker->fs, &child, id) != SQFS_OK ||
+			    fill_stat(&worker->fs, &child, &param.attr) < 0) {
+				rc = SQFS_ERR;
+				break;
+			}
+			param.ino = node_of(worker->server, id);
+			n = fuse_add_direntry_plus(req, buffer + used, size - used, sqfs_dentry_name(&entry), &param, next);
+		} else {
+			struct stat st = {
+				.st_ino = sqfs_dentry_inode_num(&entry),
+				.st_mode = sqfs_dentry_mode(&entry),
+			};
+
+			n = fuse_add_direntry(req, buffer + used, size - used, sqfs_dentry_name(&entry), &st, next);
+		}
 		if (n > size - used)
 			break;
 		used += n;
@@ -691,6 +709,20 @@ static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t offse
 		fuse_reply_err(req, EIO);
 	else
 		fuse_reply_buf(req, buffer, used);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	read_directory(req, node, size, offset, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
+			   struct fuse_file_info *fi)
+{
+	(void)fi;
+	read_directory(req, node, size, offset, true);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t node)
@@ -808,6 +840,7 @@ static const struct fuse_lowlevel_ops operations = {
 	.read = op_read,
 	.opendir = op_opendir,
 	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
 	.statfs = op_statfs,
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,

@@ -315,7 +315,7 @@ void squashfs_close(struct squashfs *image)
 		log_info("image server: %u thread%s served %ju requests, read %ju bytes, used %.3f s of CPU",
 			 stats.threads, stats.threads == 1 ? "" : "s", (uintmax_t)stats.requests,
 			 (uintmax_t)(stats.bytes + stats.pushed_bytes), stats.cpu_seconds);
-		log_info("image server: %ju of those bytes sent ahead into the page cache", (uintmax_t)stats.pushed_bytes);
+		log_info("page cache: %ju of those bytes sent ahead by the server", (uintmax_t)stats.pushed_bytes);
 		if (image->cache)
 			log_info("block cache: %ju blocks read from %s, %ju decompressed; metadata: %ju read, %ju decompressed",
 				 (uintmax_t)stats.cached, block_cache_path(image->cache), (uintmax_t)stats.decompressed,
