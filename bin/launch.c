@@ -544,6 +544,26 @@ static int check_binds(const struct options *options, const char *cwd,
 	return 0;
 }
 
+/* Parse TEXT, digits only, as a thread count from 1 to SERVER_MAX_THREADS. */
+static bool parse_threads(const char *text, unsigned *threads)
+{
+	unsigned long value = 0;
+
+	if (!*text)
+		return false;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		value = value * 10 + (unsigned long)(*p - '0');
+		if (value > SERVER_MAX_THREADS)
+			return false;
+	}
+	if (value < 1)
+		return false;
+	*threads = (unsigned)value;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct options options;
@@ -553,6 +573,7 @@ int main(int argc, char **argv)
 	struct env_list env;
 	struct bind_spec *binds = NULL;
 	char cwd[PATH_MAX], home_source[PATH_MAX];
+	unsigned fuse_threads = 0;
 	bool mount_home;
 	char *overlay_path = NULL, write_size[64];
 	enum layer_driver layer_driver = LAYER_DRIVER_AUTO;
@@ -586,6 +607,12 @@ int main(int argc, char **argv)
 	if (!getcwd(cwd, sizeof(cwd))) {
 		lerror_set(&err, errno, "cannot determine the current directory");
 		lerror_hint(&err, "run launch from an existing directory");
+		goto fail;
+	}
+	if (options.fuse_threads && !parse_threads(options.fuse_threads, &fuse_threads)) {
+		lerror_set(&err, 0, "invalid --fuse-threads value '%s': give a whole number from 1 to %d",
+			   options.fuse_threads, SERVER_MAX_THREADS);
+		lerror_hint(&err, "1 serves the image with a single thread");
 		goto fail;
 	}
 	if (account_from_host(&account, &err) < 0)
@@ -641,21 +668,9 @@ int main(int argc, char **argv)
 		lerror_hint(&err, "use auto, kernel or fuse-overlayfs");
 		goto fail;
 	}
-	if (options.fuse_threads) {
-		char *end;
-		unsigned long threads;
-
-		errno = 0;
-		threads = strtoul(options.fuse_threads, &end, 10);
-		if (errno || end == options.fuse_threads || *end || options.fuse_threads[0] == '-' ||
-		    threads < 1 || threads > SERVER_MAX_THREADS) {
-			lerror_set(&err, 0, "invalid --fuse-threads value '%s': give a whole number from 1 to %d",
-				   options.fuse_threads, SERVER_MAX_THREADS);
-			lerror_hint(&err, "1 serves the image with a single thread");
-			goto fail;
-		}
+	if (fuse_threads) {
 		if (image.kind == IMAGE_SQUASHFS)
-			squashfs_set_threads(image.squashfs, (unsigned)threads);
+			squashfs_set_threads(image.squashfs, fuse_threads);
 		else
 			log_info("--fuse-threads has no effect: image '%s' is a directory", image.path);
 	}
@@ -663,10 +678,18 @@ int main(int argc, char **argv)
 		char cache_dir[PATH_MAX], text[1024];
 		struct lerror cache_err;
 
+		const char *size_text = getenv("LAUNCH_CACHE_SIZE");
+		unsigned long long cache_size = block_cache_default_size();
+
+		if (size_text && *size_text && !enforce_parse_write_size(size_text, &cache_size)) {
+			lerror_set(&err, 0, "invalid LAUNCH_CACHE_SIZE '%s'", size_text);
+			lerror_hint(&err, "give a number of bytes above zero with an optional k, m or g suffix, or a percentage of memory, for example 512m or 5%%");
+			goto fail;
+		}
 		/* The cache only saves time, so a launch goes on without it. */
 		lerror_clear(&cache_err);
 		block_cache_default_dir(cache_dir, sizeof(cache_dir));
-		if (squashfs_use_cache(image.squashfs, cache_dir, block_cache_default_size(), &cache_err) < 0) {
+		if (squashfs_use_cache(image.squashfs, cache_dir, cache_size, &cache_err) < 0) {
 			lerror_format(&cache_err, text, sizeof(text));
 			log_info("running without the block cache: %s", text);
 		}

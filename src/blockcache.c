@@ -2,15 +2,18 @@
 
 #include "blockcache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CACHE_MAGIC "launch-blocks\n"
@@ -162,6 +165,81 @@ static int open_dir(const char *dir, struct lerror *err)
 	return fd;
 }
 
+struct cache_file {
+	char name[NAME_MAX + 1];
+	uint64_t used;		/* bytes of storage, not the sparse size */
+	time_t mtime;
+};
+
+static int by_age(const void *a, const void *b)
+{
+	const struct cache_file *x = a, *y = b;
+
+	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
+/* Remove the least recently used cache files of DIR_FD, KEEP aside, until
+ * all of them take at most BUDGET bytes of storage, and the temporary
+ * files of launches that died while creating one. Files of other names
+ * are left alone. */
+static void prune(int dir_fd, const char *keep, uint64_t budget)
+{
+	struct cache_file *files = NULL;
+	size_t count = 0, capacity = 0;
+	uint64_t total = 0;
+	struct dirent *entry;
+	time_t now = time(NULL);
+	int fd = dup(dir_fd);
+	DIR *dir;
+
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	rewinddir(dir);
+	while ((entry = readdir(dir))) {
+		size_t length = strlen(entry->d_name);
+		struct stat st;
+
+		if (length <= 7 || fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (strcmp(entry->d_name + length - 4, ".tmp") == 0) {
+			if (now - st.st_mtime > 60)
+				unlinkat(dir_fd, entry->d_name, 0);
+			continue;
+		}
+		if (strcmp(entry->d_name + length - 7, ".blocks") != 0)
+			continue;
+		total += (uint64_t)st.st_blocks * 512;
+		if (strcmp(entry->d_name, keep) == 0)
+			continue;
+		if (count == capacity) {
+			struct cache_file *grown = realloc(files, (capacity ? capacity * 2 : 16) * sizeof(*files));
+
+			if (!grown)
+				break;
+			files = grown;
+			capacity = capacity ? capacity * 2 : 16;
+		}
+		snprintf(files[count].name, sizeof(files[count].name), "%s", entry->d_name);
+		files[count].used = (uint64_t)st.st_blocks * 512;
+		files[count].mtime = st.st_mtime;
+		count++;
+	}
+	closedir(dir);
+	qsort(files, count, sizeof(*files), by_age);
+	for (size_t i = 0; i < count && total > budget; i++) {
+		/* Launches that use the file keep it open and go on. */
+		if (unlinkat(dir_fd, files[i].name, 0) == 0)
+			total -= files[i].used;
+	}
+	free(files);
+}
+
 /* Open NAME in DIR_FD if its header matches HEADER; return -1 otherwise. */
 static int open_existing(int dir_fd, const char *name, const struct header *header, size_t total)
 {
@@ -254,6 +332,11 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 	fd = open_existing(dir_fd, name, &header, total);
 	if (fd < 0)
 		fd = create_new(dir_fd, name, &header, table_size, total, path, err);
+	if (fd >= 0) {
+		/* The modification time tells which files were used last. */
+		futimens(fd, NULL);
+		prune(dir_fd, name, max_bytes);
+	}
 	close(dir_fd);
 	if (fd < 0) {
 		free(path);

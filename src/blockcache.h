@@ -39,7 +39,8 @@ uint64_t block_cache_default_size(void);
  * created with mode 0700 when missing and must belong to the caller and
  * be writable by nobody else. SUPERBLOCK is the image's 96-byte
  * superblock; blocks of up to SLOT_SIZE bytes fit, at most MAX_BYTES of
- * them. Return 0, or -1 with ERR set (the
+ * them. The least recently used files of other images are removed until
+ * all files in DIR take at most MAX_BYTES. Return 0, or -1 with ERR set (the
  * caller goes on without a cache). */
 int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 		     const void *superblock, uint32_t slot_size, uint64_t max_bytes,

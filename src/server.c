@@ -75,6 +75,7 @@ struct server {
 	bool init_failed;	/* a worker could not open the image: log once */
 	struct block_cache *cache;	/* or NULL */
 	bool push;		/* send small files whole to the page cache */
+	unsigned pushing;	/* workers sending now */
 	/* The nodes already sent whole: an open-addressed set of node ids,
 	 * guarded by lock. */
 	fuse_ino_t *pushed;
@@ -640,8 +641,17 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 	__atomic_add_fetch(&worker->bytes, (uint64_t)length, __ATOMIC_RELAXED);
 	fuse_reply_buf(req, buffer, length);
 	if (worker->server->push && inode.xtra.reg.file_size <= PUSH_MAX_SIZE &&
-	    (offset > 0 || length < inode.xtra.reg.file_size) && mark_pushed(worker->server, node))
-		push_file(worker, node, &inode, (uint64_t)offset, (uint64_t)offset + length);
+	    (offset > 0 || length < inode.xtra.reg.file_size)) {
+		struct server *server = worker->server;
+
+		/* A store waits for pages that pending read requests hold
+		 * locked, so one worker must always be free to answer those:
+		 * at most threads - 1 workers send at a time. */
+		if (__atomic_add_fetch(&server->pushing, 1, __ATOMIC_ACQ_REL) < server->threads &&
+		    mark_pushed(server, node))
+			push_file(worker, node, &inode, (uint64_t)offset, (uint64_t)offset + length);
+		__atomic_sub_fetch(&server->pushing, 1, __ATOMIC_ACQ_REL);
+	}
 }
 
 /* Fill a readdir (PLUS false) or readdirplus reply of at most SIZE bytes

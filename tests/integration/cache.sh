@@ -157,7 +157,30 @@ is "$same" 8 "each concurrent launch reads the same bytes as the image holds"
 blob_md5
 is "$(decompressed_blocks)" 0 "after the concurrent launches every block of /data/blob is cached" || diag_run
 
-# 8. A full file system: the table cannot be reserved, so the launch goes
+# 8. Files of other images beyond LAUNCH_CACHE_SIZE go, oldest first;
+# temporary files of dead launches go after a minute; other files stay.
+evict_dir=$(make_user_dir evict)
+as_user sh -c "cd '$evict_dir' &&
+    head -c 2097152 /dev/zero >0000000000000001.blocks && touch -d '2001-01-01' 0000000000000001.blocks &&
+    head -c 2097152 /dev/zero >0000000000000002.blocks && touch -d '2002-01-01' 0000000000000002.blocks &&
+    head -c 1024 /dev/zero >0000000000000003.blocks.99.tmp && touch -d '2001-01-01' 0000000000000003.blocks.99.tmp &&
+    head -c 1024 /dev/zero >0000000000000004.blocks.98.tmp &&
+    echo keep >notes.txt && chmod 0700 ." || bail_out "cannot fill $evict_dir"
+run as_user env "LAUNCH_CACHE_DIR=$evict_dir" LAUNCH_CACHE_SIZE=3m "$LAUNCH" "$image" -- /bin/true
+is "$RUN_STATUS" 0 "a launch that prunes the cache exits with status 0" || diag_run
+is "$(cd "$evict_dir" && ls | grep -v '^[0-9a-f]\{16\}\.blocks$' | grep -v '^000000000000000' ; cd "$evict_dir" && ls 0000000000000* 2>/dev/null)" \
+    "notes.txt
+0000000000000002.blocks
+0000000000000004.blocks.98.tmp" \
+    "the oldest image's file and an old temporary file are removed; the newer file, a recent temporary file and other files stay"
+run as_user env "LAUNCH_CACHE_DIR=$evict_dir" LAUNCH_CACHE_SIZE=1m "$LAUNCH" "$image" -- /bin/true
+is "$(cd "$evict_dir" && ls 0000000000000*.blocks 2>/dev/null | wc -l)" 0 "a smaller LAUNCH_CACHE_SIZE removes the next oldest file too"
+run as_user env LAUNCH_CACHE_SIZE=12x "$LAUNCH" "$image" -- /bin/true
+is "$RUN_STATUS" 125 "an invalid LAUNCH_CACHE_SIZE exits with status 125"
+is "$RUN_STDERR" "launch: error: invalid LAUNCH_CACHE_SIZE '12x'; give a number of bytes above zero with an optional k, m or g suffix, or a percentage of memory, for example 512m or 5%" \
+    "an invalid LAUNCH_CACHE_SIZE is named in the error"
+
+# 9. A full file system: the table cannot be reserved, so the launch goes
 # on without a cache and leaves no file.
 if [[ $(id -u) -eq 0 ]] && small=$(make_user_dir small) && mount -t tmpfs -o size=64k,mode=0700,uid="$TEST_UID" tmpfs "$small"; then
     at_exit umount "$small"
