@@ -124,7 +124,7 @@ like "$RUN_STDERR" "running without the block cache: cannot open cache directory
 rm -f -- "$cache_dir"
 
 # The default directory is used when LAUNCH_CACHE_DIR is unset.
-run as_user "$LAUNCH" -v "$image" -- /bin/true
+run as_user env -u LAUNCH_CACHE_DIR "$LAUNCH" -v "$image" -- /bin/true
 is "$RUN_STATUS" 0 "a launch with the default cache directory exits with status 0" || diag_run
 like "$RUN_STDERR" "block cache: [0-9]+ blocks read from /dev/shm/launch-cache\\.$TEST_UID/[0-9a-f]{16}\\.blocks" \
     "the default cache directory is /dev/shm/launch-cache.UID" || diag_run

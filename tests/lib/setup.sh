@@ -9,6 +9,7 @@
 #                   user can execute even when the build tree is under /root
 #   LAUNCH_SOURCE   the binary that was copied
 #   TEST_TMPDIR     a per-test directory under /tmp (mode 0755), removed on exit
+#   TEST_CACHE_DIR  the block cache of as_user's launches (LAUNCH_CACHE_DIR)
 #   TEST_USER, TEST_UID, TEST_GID, TEST_HOME   the user that as_user runs as:
 #                   "launchtest" (created if missing) when the test runs as
 #                   root, else the current user
@@ -167,15 +168,22 @@ elif command -v setpriv >/dev/null; then
 else
     AS_USER_PREFIX+=(runuser -u "$TEST_USER" --)
 fi
+# Each test file gets a block cache of its own, removed with TEST_TMPDIR,
+# so that tests leave nothing in /dev/shm and see no blocks of another.
+TEST_CACHE_DIR=$TEST_TMPDIR/launch-cache
+mkdir -m 0700 "$TEST_CACHE_DIR" && chown "$TEST_UID:$TEST_GID" "$TEST_CACHE_DIR" ||
+    bail_out "cannot create $TEST_CACHE_DIR for $TEST_USER"
 AS_USER_PREFIX+=(
     env -i -C "$TEST_CWD"
     "HOME=$TEST_HOME" "USER=$TEST_USER" "LOGNAME=$TEST_USER"
     "SHELL=/bin/sh" "PATH=/usr/local/bin:/usr/bin:/bin"
+    "LAUNCH_CACHE_DIR=$TEST_CACHE_DIR"
 )
 
 # as_user CMD [ARGS...]: run CMD as the test user with standard input from
-# /dev/null, in TEST_CWD, and with only HOME, USER, LOGNAME, SHELL and
-# PATH=/usr/local/bin:/usr/bin:/bin in the environment. Add variables with
+# /dev/null, in TEST_CWD, and with only HOME, USER, LOGNAME, SHELL,
+# PATH=/usr/local/bin:/usr/bin:/bin and LAUNCH_CACHE_DIR in the environment.
+# Add variables with
 # `as_user env NAME=VALUE CMD`. The command gets a TERM signal after
 # LAUNCH_TEST_TIMEOUT seconds (default 120, exit status 124) and a KILL
 # signal 10 s later if it is still running (exit status 137).
