@@ -11,6 +11,7 @@
 
 #include "server.h"
 #include "blockcache.h"
+#include "squashfs.h"
 #include "log.h"
 
 #include <dlfcn.h>
@@ -35,6 +36,11 @@
  * their first read does not cover them (see push_file). */
 #define PUSH_MAX_SIZE (8u << 20)
 #define PUSH_CHUNK (1u << 20)
+
+/* Extended attributes: a prefix ("security.", at most 9 bytes) and a
+ * 16-bit name length, and values as large as Linux allows (XATTR_SIZE_MAX). */
+#define XATTR_NAME_ROOM (65535 + 16)
+#define XATTR_VALUE_MAX 65536
 
 /* Data blocks each worker keeps decompressed. The library keeps one,
  * which makes reads that straddle two blocks decompress both each time. */
@@ -324,11 +330,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param entry = { .attr_timeout = FOREVER, .entry_timeout = FOREVER };
-	sqfs_name name_buffer;
-	sqfs_dir_entry found_entry;
 	sqfs_inode dir, inode;
 	struct worker *worker = begin(req, parent, &dir);
-	bool found = false;
+	sqfs_inode_id id;
+	int found;
 
 	if (!worker)
 		return;
@@ -336,15 +341,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
-	sqfs_dentry_init(&found_entry, name_buffer);
-	if (sqfs_dir_lookup(&worker->fs, &dir, name, strlen(name), &found_entry, &found) != SQFS_OK) {
+	found = squashfs_dir_lookup(&worker->fs, &dir, name, strlen(name), &id);
+	if (found < 0) {
 		fuse_reply_err(req, EIO);
 		return;
 	}
 	/* Node 0 with a timeout caches the name as missing. */
 	if (found) {
-		sqfs_inode_id id = sqfs_dentry_inode(&found_entry);
-
 		if (sqfs_inode_get(&worker->fs, &inode, id) != SQFS_OK ||
 		    fill_stat(&worker->fs, &inode, &entry.attr) < 0) {
 			fuse_reply_err(req, EIO);
@@ -660,7 +663,6 @@ static void read_directory(fuse_req_t req, fuse_ino_t node, size_t size, off_t o
 {
 	sqfs_inode inode;
 	struct worker *worker = begin(req, node, &inode);
-	sqfs_name name;
 	sqfs_dir dir;
 	sqfs_dir_entry entry;
 	sqfs_err rc = SQFS_OK;
@@ -684,11 +686,15 @@ static void read_directory(fuse_req_t req, fuse_ino_t node, size_t size, off_t o
 		fuse_reply_err(req, EIO);
 		return;
 	}
-	sqfs_dentry_init(&entry, name);
+	squashfs_entry_init(&entry);
 	while (sqfs_dir_next(&worker->fs, &dir, &entry, &rc)) {
 		off_t next = sqfs_dentry_next_offset(&entry);
 		size_t n;
 
+		if (!squashfs_entry_valid(&entry)) {
+			rc = SQFS_ERR;
+			break;
+		}
 		if (plus) {
 			/* With the attributes, the kernel keeps a name for each
 			 * entry, so a stat after the listing needs no lookup. */
@@ -715,7 +721,9 @@ static void read_directory(fuse_req_t req, fuse_ino_t node, size_t size, off_t o
 			break;
 		used += n;
 	}
-	if (rc != SQFS_OK)
+	/* Entries before a corrupt one are listed; the next request, which
+	 * starts at the corrupt entry, fails. */
+	if (rc != SQFS_OK && used == 0)
 		fuse_reply_err(req, EIO);
 	else
 		fuse_reply_buf(req, buffer, used);
@@ -761,8 +769,9 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t node, const char *name, size_
 	struct server *server = fuse_req_userdata(req);
 	sqfs_inode inode;
 	struct worker *worker;
-	size_t value_size = size;
-	char *value = NULL;
+	sqfs_xattr xattr;
+	size_t length = strlen(name);
+	char *found;
 
 	/* ENOSYS makes the kernel answer every later xattr request itself,
 	 * which spares a request for security.capability at each exec. */
@@ -773,20 +782,48 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t node, const char *name, size_
 	worker = begin(req, node, &inode);
 	if (!worker)
 		return;
-	if (size > 0 && !(value = worker_buffer(worker, size))) {
+	/* Not sqfs_xattr_lookup(): it copies names of the image into a
+	 * buffer sized for the requested name. */
+	if (sqfs_xattr_open(&worker->fs, &inode, &xattr) != SQFS_OK) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	found = worker_buffer(worker, XATTR_NAME_ROOM);
+	if (!found) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (sqfs_xattr_lookup(&worker->fs, &inode, name, value, &value_size) != SQFS_OK)
-		fuse_reply_err(req, EIO);
-	else if (value_size == 0)
-		fuse_reply_err(req, ENODATA);
-	else if (size == 0)
-		fuse_reply_xattr(req, value_size);
-	else if (value_size > size)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, value, value_size);
+	while (xattr.remain > 0) {
+		size_t name_size, value_size;
+
+		if (sqfs_xattr_read(&xattr) != SQFS_OK || (name_size = sqfs_xattr_name_size(&xattr)) >= XATTR_NAME_ROOM ||
+		    sqfs_xattr_name(&xattr, found, true) != SQFS_OK) {
+			fuse_reply_err(req, EIO);
+			return;
+		}
+		if (name_size != length || memcmp(found, name, length) != 0)
+			continue;
+		if (sqfs_xattr_value_size(&xattr, &value_size) != SQFS_OK || value_size > XATTR_VALUE_MAX) {
+			fuse_reply_err(req, EIO);
+			return;
+		}
+		if (size == 0) {
+			fuse_reply_xattr(req, value_size);
+		} else if (value_size > size) {
+			fuse_reply_err(req, ERANGE);
+		} else {
+			char *value = worker_buffer(worker, value_size + 1);
+
+			if (!value)
+				fuse_reply_err(req, ENOMEM);
+			else if (sqfs_xattr_value(&xattr, value) != SQFS_OK)
+				fuse_reply_err(req, EIO);
+			else
+				fuse_reply_buf(req, value, value_size);
+		}
+		return;
+	}
+	fuse_reply_err(req, ENODATA);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t node, size_t size)
@@ -822,6 +859,10 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t node, size_t size)
 			return;
 		}
 		n = sqfs_xattr_name_size(&xattr);
+		if (n >= XATTR_NAME_ROOM) {
+			fuse_reply_err(req, EIO);
+			return;
+		}
 		if (names) {
 			if (used + n + 1 > size) {
 				fuse_reply_err(req, ERANGE);

@@ -228,21 +228,93 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 	return 0;
 }
 
+/* Room for any name that a directory entry can claim, corrupt or not: a
+ * 16-bit length plus one, and the NUL that sqfs_dentry_name() adds. The
+ * library copies names into the caller's buffer without checking them
+ * against SQUASHFS_NAME_LEN. */
+#define ENTRY_NAME_ROOM (65536 + 2)
+
+static __thread char entry_name[ENTRY_NAME_ROOM];
+
+void squashfs_entry_init(sqfs_dir_entry *entry)
+{
+	sqfs_dentry_init(entry, entry_name);
+}
+
+bool squashfs_entry_valid(sqfs_dir_entry *entry)
+{
+	return sqfs_dentry_name_size(entry) >= 1 && sqfs_dentry_name_size(entry) <= SQUASHFS_NAME_LEN;
+}
+
+/* Whether the index of the directory DIR names no entry longer than
+ * SquashFS allows: sqfs_dir_lookup() copies index names into the entry's
+ * buffer with the length that the index gives, a 32-bit number. */
+static bool index_valid(sqfs *fs, sqfs_inode *dir)
+{
+	sqfs_md_cursor cursor = dir->next;
+
+	for (size_t i = 0; i < dir->xtra.dir.idx_count; i++) {
+		struct squashfs_dir_index index;
+
+		if (sqfs_md_read(fs, &cursor, &index, sizeof(index)) != SQFS_OK)
+			return false;
+		index.size = le32toh(index.size);
+		if (index.size >= SQUASHFS_NAME_LEN ||
+		    sqfs_md_read(fs, &cursor, NULL, index.size + 1) != SQFS_OK)
+			return false;
+	}
+	return true;
+}
+
+int squashfs_dir_lookup(sqfs *fs, sqfs_inode *dir, const char *name, size_t length, sqfs_inode_id *id)
+{
+	sqfs_dir_entry entry;
+	bool found = false;
+
+	if (!index_valid(fs, dir))
+		return -1;
+	squashfs_entry_init(&entry);
+	if (sqfs_dir_lookup(fs, dir, name, length, &entry, &found) != SQFS_OK)
+		return -1;
+	if (!found)
+		return 0;
+	if (!squashfs_entry_valid(&entry))
+		return -1;
+	*id = sqfs_dentry_inode(&entry);
+	return 1;
+}
+
 int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size,
 		       char **text, struct lerror *err)
 {
 	sqfs *fs = &image->fs;
 	sqfs_inode inode;
 	sqfs_off_t size;
-	bool found = false;
 
 	*text = NULL;
-	if (sqfs_inode_get(fs, &inode, sqfs_inode_root(fs)) != SQFS_OK ||
-	    sqfs_lookup_path(fs, &inode, path, &found) != SQFS_OK)
+	if (sqfs_inode_get(fs, &inode, sqfs_inode_root(fs)) != SQFS_OK)
 		return lerror_set(err, EIO, "cannot look up %s in image '%s'", path, image->path);
-	/* NOTE: sqfs_lookup_path() follows no symlink, so a file reached only
-	 * through one is treated as missing. */
-	if (!found || !S_ISREG(inode.base.mode))
+	/* NOTE: no symlink is followed, so a file reached only through one is
+	 * treated as missing. */
+	for (const char *name = path; *name;) {
+		size_t length = strcspn(name, "/");
+		sqfs_inode_id id;
+		int rc;
+
+		if (length == 0) {
+			name++;
+			continue;
+		}
+		if (!S_ISDIR(inode.base.mode))
+			return 0;
+		rc = squashfs_dir_lookup(fs, &inode, name, length, &id);
+		if (rc < 0 || (rc == 1 && sqfs_inode_get(fs, &inode, id) != SQFS_OK))
+			return lerror_set(err, EIO, "cannot look up %s in image '%s'", path, image->path);
+		if (rc == 0)
+			return 0;
+		name += length;
+	}
+	if (!S_ISREG(inode.base.mode))
 		return 0;
 	if (inode.xtra.reg.file_size > max_size)
 		return lerror_set(err, EFBIG, "cannot read %s in image '%s': larger than %zu bytes", path, image->path, max_size);

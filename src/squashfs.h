@@ -8,6 +8,7 @@
 #ifndef LAUNCH_SQUASHFS_H
 #define LAUNCH_SQUASHFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,6 +45,26 @@ int squashfs_mount(struct squashfs *image, const char *device, const char *mount
  * The launcher's handle is its own, so this works while the server runs. */
 int squashfs_read_file(struct squashfs *image, const char *path, size_t max_size,
 		       char **text, struct lerror *err);
+
+/* Safe use of libsquashfuse's directories, for the server too. The
+ * library trusts the name lengths that a directory gives; a crafted image
+ * could overflow its buffers. */
+struct sqfs;
+struct sqfs_inode;
+
+/* Look NAME (LENGTH bytes, not NUL-terminated) up in the directory DIR of
+ * FS. Return 1 with *ID set when found, 0 when not, -1 when the directory
+ * is corrupt. */
+int squashfs_dir_lookup(struct sqfs *fs, struct sqfs_inode *dir, const char *name, size_t length,
+			uint64_t *id);
+
+#ifdef SQFS_DIR_H
+/* Give ENTRY a name buffer large enough for any entry, corrupt or not. */
+void squashfs_entry_init(sqfs_dir_entry *entry);
+
+/* Whether the name of ENTRY, read by sqfs_dir_next(), has a valid length. */
+bool squashfs_entry_valid(sqfs_dir_entry *entry);
+#endif
 
 /* Write the names of the compressions libsquashfuse was built with, comma
  * separated, into BUF. */

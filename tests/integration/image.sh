@@ -268,4 +268,41 @@ is "$RUN_STATUS" 125 "corrupt inode table exits 125"
 like "$RUN_STDERR" "^launch: error: image '${corrupt_inodes//./\\.}' is corrupt" "corrupt inode table message"
 check_nothing_left "corrupt inode table"
 
+# A directory entry whose name length field says 65536 bytes, where
+# SquashFS allows 256. libsquashfuse copies such a name into a buffer of
+# 257 bytes, so without launch's checks the server overflowed its stack.
+# Uncompressed tables (-noI) let the test find the entry's bytes.
+crafted_tree=$TEST_TMPDIR/crafted-tree
+mkdir -p "$crafted_tree"/{bin,dev,etc,home,proc,sys,tmp,data/d} &&
+    cp -- "$BUSYBOX_BINARY" "$crafted_tree/bin/busybox" &&
+    for applet in sh ls stat cat; do ln -s busybox "$crafted_tree/bin/$applet"; done &&
+    for name in alpha_entry_name beta_entry_name gamma_entry_name; do
+        echo "$name" >"$crafted_tree/data/d/$name"
+    done &&
+    mksquashfs "$crafted_tree" "$TEST_TMPDIR/crafted.sqfs" -noI -noD -noF -noX -all-root -noappend -quiet -no-progress >&2 &&
+    python3 - "$TEST_TMPDIR/crafted.sqfs" <<'PYTHON' && chmod 0644 "$TEST_TMPDIR/crafted.sqfs" || bail_out "cannot build the crafted image"
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+name = b"beta_entry_name"
+at = data.find(name)
+# The two bytes before a name hold its length minus one.
+while at > 0 and int.from_bytes(data[at - 2:at], "little") != len(name) - 1:
+    at = data.find(name, at + 1)
+if at <= 0:
+    sys.exit("entry not found")
+data[at - 2:at] = b"\xff\xff"
+open(path, "wb").write(data)
+PYTHON
+crafted=$TEST_TMPDIR/crafted.sqfs
+run_launch --no-cache "$crafted" -- /bin/stat -c %n /data/d/gamma_entry_name
+is "$RUN_STATUS" 1 "a lookup past a name of 65536 bytes fails instead of crashing" || diag_run
+is "$RUN_STDERR" "stat: can't stat '/data/d/gamma_entry_name': Input/output error" "the lookup reports an input/output error"
+run_launch --no-cache "$crafted" -- /bin/ls /data/d
+is "$RUN_STATUS" 0 "a listing with a name of 65536 bytes ends without a crash" || diag_run
+is "$RUN_STDOUT" "alpha_entry_name" "the listing shows the entries before the corrupt one"
+run_launch "$crafted" -- /bin/cat /data/d/alpha_entry_name
+is "$RUN_STDOUT" "alpha_entry_name" "files before the corrupt entry stay readable" || diag_run
+check_nothing_left "crafted directory entry"
+
 done_testing
