@@ -134,7 +134,7 @@ static void usage(FILE *out)
 	      "      --fuse-threads N       serve the SquashFS image with up to N threads,\n"
 	      "                             1 to 64 (default: twice the CPUs, 4 to 16)\n"
 	      "      --no-cache             do not share decompressed blocks with other\n"
-	      "                             launches of the image (see LAUNCH_CACHE_DIR)\n"
+	      "                             launches of the image (see launch(1))\n"
 	      "\n"
 	      "Identity and processes:\n"
 	      "      --root                 appear as root (uid 0) inside; no real privilege\n"
@@ -564,6 +564,38 @@ static bool parse_threads(const char *text, unsigned *threads)
 	return true;
 }
 
+/* Share decompressed blocks of the SquashFS IMAGE with other launches
+ * (launch(1), "Image server"). Opened after every other check, so that a
+ * refused launch leaves no cache file. Return -1 with ERR set only for an
+ * invalid LAUNCH_CACHE_SIZE: the cache saves time, so a launch goes on
+ * without it. */
+static int use_block_cache(struct image *image, struct lerror *err)
+{
+	const char *size_text = getenv("LAUNCH_CACHE_SIZE");
+	const char *dir = getenv("LAUNCH_CACHE_DIR");
+	unsigned long long size = block_cache_default_size();
+	struct lerror cache_err;
+	char text[1024];
+
+	if (size_text && *size_text && !enforce_parse_write_size(size_text, &size)) {
+		lerror_set(err, 0, "invalid LAUNCH_CACHE_SIZE '%s'", size_text);
+		return lerror_hint(err, "give a number of bytes above zero with an optional k, m or g suffix, or a percentage of memory, for example 512m or 5%%");
+	}
+	if (dir && !*dir)
+		dir = NULL;
+	lerror_clear(&cache_err);
+	if (squashfs_use_cache(image->squashfs, dir, size, &cache_err) < 0) {
+		lerror_format(&cache_err, text, sizeof(text));
+		/* A directory the user named is worth a word; the default
+		 * may simply not exist on this system. */
+		if (dir)
+			log_warning("running without the block cache: %s", text);
+		else
+			log_info("running without the block cache: %s", text);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options options;
@@ -674,26 +706,6 @@ int main(int argc, char **argv)
 		else
 			log_info("--fuse-threads has no effect: image '%s' is a directory", image.path);
 	}
-	if (image.kind == IMAGE_SQUASHFS && !options.no_cache) {
-		char cache_dir[PATH_MAX], text[1024];
-		struct lerror cache_err;
-
-		const char *size_text = getenv("LAUNCH_CACHE_SIZE");
-		unsigned long long cache_size = block_cache_default_size();
-
-		if (size_text && *size_text && !enforce_parse_write_size(size_text, &cache_size)) {
-			lerror_set(&err, 0, "invalid LAUNCH_CACHE_SIZE '%s'", size_text);
-			lerror_hint(&err, "give a number of bytes above zero with an optional k, m or g suffix, or a percentage of memory, for example 512m or 5%%");
-			goto fail;
-		}
-		/* The cache only saves time, so a launch goes on without it. */
-		lerror_clear(&cache_err);
-		block_cache_default_dir(cache_dir, sizeof(cache_dir));
-		if (squashfs_use_cache(image.squashfs, cache_dir, cache_size, &cache_err) < 0) {
-			lerror_format(&cache_err, text, sizeof(text));
-			log_info("running without the block cache: %s", text);
-		}
-	}
 	if (enforce_runtime(&policy, options.fake_root, &options.pid_namespace,
 			    options.write || options.overlay, &err) < 0 ||
 	    enforce_write_size(&policy, options.write ? options.write_size : NULL, write_size, sizeof(write_size), &err) < 0)
@@ -715,6 +727,9 @@ int main(int argc, char **argv)
 		goto fail;
 	log_info("user: %s (uid %lu, gid %lu)%s", account.name, (unsigned long)account.uid,
 		 (unsigned long)account.gid, options.fake_root ? ", appearing as root" : "");
+
+	if (image.kind == IMAGE_SQUASHFS && !options.no_cache && use_block_cache(&image, &err) < 0)
+		goto fail;
 
 	{
 		struct container_config config = {

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "blockcache.h"
+#include "log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +18,7 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "launch-blocks\n"
-#define CACHE_VERSION 2
+#define CACHE_VERSION 3
 #define HEADER_SIZE 4096
 #define SUPERBLOCK_SIZE 96
 /* Slots tried from a block's hash before it is left uncached. */
@@ -43,13 +44,15 @@ struct header {
 };
 
 /* A slot names the image position of its block plus one (0: free), and
- * is ready once its data are written. EXTRA is the caller's. */
+ * is ready once its data are written. EXTRA is the caller's; SUM is the
+ * checksum of the data, which catches a damaged file. */
 struct slot {
 	uint64_t tag;
 	uint32_t ready;
 	uint32_t size;
 	uint32_t extra;
 	uint32_t unused;
+	uint64_t sum;
 };
 
 struct block_cache {
@@ -59,17 +62,8 @@ struct block_cache {
 	uint64_t slots;
 	struct slot *table;
 	size_t table_size;	/* the mapped part: header and table */
+	uint64_t damaged;	/* blocks whose checksum did not match */
 };
-
-void block_cache_default_dir(char *buf, size_t size)
-{
-	const char *dir = getenv("LAUNCH_CACHE_DIR");
-
-	if (dir && dir[0])
-		snprintf(buf, size, "%s", dir);
-	else
-		snprintf(buf, size, "/dev/shm/launch-cache.%lu", (unsigned long)getuid());
-}
 
 uint64_t block_cache_default_size(void)
 {
@@ -103,6 +97,38 @@ static uint64_t slot_hash(uint64_t pos)
 	return pos;
 }
 
+static uint64_t rotate(uint64_t x, unsigned bits)
+{
+	return (x << bits) | (x >> (64 - bits));
+}
+
+/* A checksum of SIZE bytes at DATA: four independent multiply-rotate
+ * lanes over 8-byte words, fast enough to run on every block read from
+ * the cache. It detects damage; it is no defence against someone who can
+ * write the file, who could write a matching sum as well. */
+static uint64_t checksum(const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	uint64_t lane[4] = { UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xc2b2ae3d27d4eb4f),
+			     UINT64_C(0x165667b19e3779f9), UINT64_C(0x27d4eb2f165667c5) };
+	uint64_t sum = size;
+	size_t i = 0;
+
+	for (; i + 32 <= size; i += 32) {
+		for (int k = 0; k < 4; k++) {
+			uint64_t word;
+
+			memcpy(&word, p + i + 8 * k, 8);
+			lane[k] = rotate(lane[k] ^ word, 29) * UINT64_C(0x9fb21c651e98df25);
+		}
+	}
+	for (; i < size; i++)
+		lane[i % 4] = rotate(lane[i % 4] ^ p[i], 17) * UINT64_C(0xff51afd7ed558ccd);
+	for (int k = 0; k < 4; k++)
+		sum = rotate(sum ^ lane[k], 31) * UINT64_C(0xc4ceb9fe1a85ec53);
+	return sum ^ (sum >> 29);
+}
+
 static size_t round_up(size_t n, size_t to)
 {
 	return (n + to - 1) / to * to;
@@ -133,14 +159,25 @@ static bool network_file_system(int fd)
 	return false;
 }
 
-static int open_dir(const char *dir, struct lerror *err)
+/* Open DIR, creating it with mode 0700 when missing, and check that it is
+ * private to the caller and local. A symbolic link is followed only when
+ * FOLLOW is true, for a directory the user named. */
+static int open_dir(const char *dir, bool follow, struct lerror *err)
 {
 	struct stat st;
 	int fd;
 
+	if (dir[0] != '/') {
+		lerror_set(err, 0, "cache directory '%s' is not an absolute path", dir);
+		return lerror_hint(err, "set LAUNCH_CACHE_DIR to an absolute path");
+	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return lerror_set(err, errno, "cannot create cache directory '%s'", dir);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0 && !follow && (errno == ENOTDIR || errno == ELOOP) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+		lerror_set(err, 0, "cache directory '%s' is a symbolic link", dir);
+		return lerror_hint(err, "remove it, or name a directory with LAUNCH_CACHE_DIR");
+	}
 	if (fd < 0)
 		return lerror_set(err, errno, "cannot open cache directory '%s'", dir);
 	if (fstat(fd, &st) < 0) {
@@ -150,9 +187,11 @@ static int open_dir(const char *dir, struct lerror *err)
 	}
 	/* Anyone who could write here could change what containers read. */
 	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-		lerror_set(err, 0, "cache directory '%s' is not private: it must belong to you and be writable by nobody else",
-			   dir);
-		lerror_hint(err, "remove it, or name another directory with LAUNCH_CACHE_DIR");
+		if (st.st_uid != geteuid())
+			lerror_set(err, 0, "cache directory '%s' belongs to uid %lu, not to you", dir, (unsigned long)st.st_uid);
+		else
+			lerror_set(err, 0, "cache directory '%s' is writable by others", dir);
+		lerror_hint(err, "use a directory that only you can write, named with LAUNCH_CACHE_DIR");
 		close(fd);
 		return -1;
 	}
@@ -163,6 +202,54 @@ static int open_dir(const char *dir, struct lerror *err)
 		return -1;
 	}
 	return fd;
+}
+
+/* Open the default cache directory: $XDG_RUNTIME_DIR/launch-cache, which
+ * only the user can create, else /dev/shm/launch-cache.UID. Another user
+ * can create that name first, so a few numbered variants follow it. PATH
+ * receives the directory used. */
+static int open_default_dir(char *path, size_t size, struct lerror *err)
+{
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	struct lerror first;
+	struct stat st;
+	int fd;
+
+	if (runtime && runtime[0] == '/' && stat(runtime, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && !(st.st_mode & 022)) {
+		snprintf(path, size, "%s/launch-cache", runtime);
+		fd = open_dir(path, false, err);
+		if (fd >= 0)
+			return fd;
+	}
+	lerror_clear(&first);
+	for (int variant = 0; variant < 4; variant++) {
+		struct lerror failure;
+
+		lerror_clear(&failure);
+		if (variant == 0)
+			snprintf(path, size, "/dev/shm/launch-cache.%lu", (unsigned long)geteuid());
+		else
+			snprintf(path, size, "/dev/shm/launch-cache.%lu.%d", (unsigned long)geteuid(), variant);
+		fd = open_dir(path, false, &failure);
+		if (fd >= 0) {
+			if (variant > 0) {
+				char text[1024];
+
+				lerror_format(&first, text, sizeof(text));
+				log_warning("block cache in %s instead: %s", path, text);
+			}
+			return fd;
+		}
+		if (variant == 0)
+			first = failure;
+		/* Only a name taken by someone else is worth another try. */
+		if (failure.errnum != 0)
+			break;
+	}
+	if (err && first.message[0])
+		*err = first;
+	return -1;
 }
 
 struct cache_file {
@@ -176,6 +263,23 @@ static int by_age(const void *a, const void *b)
 	const struct cache_file *x = a, *y = b;
 
 	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
+/* Whether NAME is a cache file's, "%016x.blocks", or the temporary name
+ * of one, "%016x.blocks.PID.tmp": only those are ever removed. */
+static bool own_name(const char *name)
+{
+	return strspn(name, "0123456789abcdef") == 16 && strcmp(name + 16, ".blocks") == 0;
+}
+
+static bool own_temporary_name(const char *name)
+{
+	size_t digits;
+
+	if (strspn(name, "0123456789abcdef") != 16 || strncmp(name + 16, ".blocks.", 8) != 0)
+		return false;
+	digits = strspn(name + 24, "0123456789");
+	return digits > 0 && strcmp(name + 24 + digits, ".tmp") == 0;
 }
 
 /* Remove the least recently used cache files of DIR_FD, KEEP aside, until
@@ -201,19 +305,18 @@ static void prune(int dir_fd, const char *keep, uint64_t budget)
 	}
 	rewinddir(dir);
 	while ((entry = readdir(dir))) {
-		size_t length = strlen(entry->d_name);
 		struct stat st;
 
-		if (length <= 7 || fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		bool temporary = own_temporary_name(entry->d_name);
+
+		if ((!temporary && !own_name(entry->d_name)) ||
+		    fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (strcmp(entry->d_name + length - 4, ".tmp") == 0) {
+		if (temporary) {
 			if (now - st.st_mtime > 60)
 				unlinkat(dir_fd, entry->d_name, 0);
 			continue;
 		}
-		if (strcmp(entry->d_name + length - 7, ".blocks") != 0)
-			continue;
 		total += (uint64_t)st.st_blocks * 512;
 		if (strcmp(entry->d_name, keep) == 0)
 			continue;
@@ -231,7 +334,8 @@ static void prune(int dir_fd, const char *keep, uint64_t budget)
 		count++;
 	}
 	closedir(dir);
-	qsort(files, count, sizeof(*files), by_age);
+	if (count > 0)
+		qsort(files, count, sizeof(*files), by_age);
 	for (size_t i = 0; i < count && total > budget; i++) {
 		/* Launches that use the file keep it open and go on. */
 		if (unlinkat(dir_fd, files[i].name, 0) == 0)
@@ -295,7 +399,7 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 	struct header header;
 	struct block_cache *cache;
 	struct stat st;
-	char name[64], *path;
+	char name[64], default_dir[PATH_MAX], *path;
 	size_t table_size, total;
 	uint64_t slots;
 	int dir_fd, fd;
@@ -305,8 +409,8 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 	if (slot_size == 0 || fstat(image_fd, &st) < 0)
 		return lerror_set(err, errno, "cannot identify the image for its cache");
 	slots = max_bytes / slot_size;
-	if (slots < 64)
-		slots = 64;
+	if (slots < 8)
+		slots = 8;
 	memset(&header, 0, sizeof(header));
 	memcpy(header.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1);
 	header.version = CACHE_VERSION;
@@ -322,17 +426,19 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 	total = table_size + slots * slot_size;
 
 	snprintf(name, sizeof(name), "%016" PRIx64 ".blocks", hash_bytes(&header, sizeof(header)));
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return lerror_set(err, ENOMEM, "cannot open the block cache");
-	dir_fd = open_dir(dir, err);
-	if (dir_fd < 0) {
-		free(path);
+	dir_fd = dir ? open_dir(dir, true, err) : open_default_dir(default_dir, sizeof(default_dir), err);
+	if (dir_fd < 0)
 		return -1;
+	if (asprintf(&path, "%s/%s", dir ? dir : default_dir, name) < 0) {
+		close(dir_fd);
+		return lerror_set(err, ENOMEM, "cannot open the block cache");
 	}
 	fd = open_existing(dir_fd, name, &header, total);
-	if (fd < 0)
+	if (fd < 0) {
+		/* Make room first, since the new file's table needs space. */
+		prune(dir_fd, name, max_bytes);
 		fd = create_new(dir_fd, name, &header, table_size, total, path, err);
-	if (fd >= 0) {
+	} else {
 		/* The modification time tells which files were used last. */
 		futimens(fd, NULL);
 		prune(dir_fd, name, max_bytes);
@@ -391,17 +497,6 @@ static struct slot *find(struct block_cache *cache, uint64_t pos, uint64_t *inde
 	return NULL;
 }
 
-bool block_cache_read(struct block_cache *cache, uint64_t pos, size_t offset, size_t length,
-		      void *buf)
-{
-	uint64_t index;
-	struct slot *slot = find(cache, pos, &index);
-
-	if (!slot || offset + length > __atomic_load_n(&slot->size, __ATOMIC_RELAXED))
-		return false;
-	return pread(cache->fd, buf, length, slot_offset(cache, index) + (off_t)offset) == (ssize_t)length;
-}
-
 bool block_cache_read_block(struct block_cache *cache, uint64_t pos, void *buf, size_t capacity,
 			    size_t *size, uint32_t *extra)
 {
@@ -410,11 +505,18 @@ bool block_cache_read_block(struct block_cache *cache, uint64_t pos, void *buf, 
 
 	if (!slot)
 		return false;
+	uint64_t sum;
+
 	*size = __atomic_load_n(&slot->size, __ATOMIC_RELAXED);
 	*extra = __atomic_load_n(&slot->extra, __ATOMIC_RELAXED);
-	if (*size > capacity)
+	sum = __atomic_load_n(&slot->sum, __ATOMIC_RELAXED);
+	if (*size > capacity || pread(cache->fd, buf, *size, slot_offset(cache, index)) != (ssize_t)*size)
 		return false;
-	return pread(cache->fd, buf, *size, slot_offset(cache, index)) == (ssize_t)*size;
+	if (checksum(buf, *size) != sum) {
+		__atomic_add_fetch(&cache->damaged, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	return true;
 }
 
 void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data, size_t size,
@@ -434,14 +536,22 @@ void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data
 				return;	/* held or being written by another */
 			continue;
 		}
-		/* A failed write leaves the slot claimed and never ready. */
-		if (pwrite(cache->fd, data, size, slot_offset(cache, index)) != (ssize_t)size)
+		/* A failed write (a full file system) gives the slot back. */
+		if (pwrite(cache->fd, data, size, slot_offset(cache, index)) != (ssize_t)size) {
+			__atomic_store_n(&slot->tag, 0, __ATOMIC_RELEASE);
 			return;
+		}
 		__atomic_store_n(&slot->size, (uint32_t)size, __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->extra, extra, __ATOMIC_RELAXED);
+		__atomic_store_n(&slot->sum, checksum(data, size), __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->ready, 1, __ATOMIC_RELEASE);
 		return;
 	}
+}
+
+uint64_t block_cache_damaged(struct block_cache *cache)
+{
+	return __atomic_load_n(&cache->damaged, __ATOMIC_RELAXED);
 }
 
 const char *block_cache_path(const struct block_cache *cache)

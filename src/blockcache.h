@@ -28,32 +28,25 @@
 
 struct block_cache;
 
-/* The directory used when the caller names none: LAUNCH_CACHE_DIR, else
- * /dev/shm/launch-cache.UID. Writes into BUF. */
-void block_cache_default_dir(char *buf, size_t size);
-
 /* The default capacity: 1 GiB, or an eighth of the memory if less. */
 uint64_t block_cache_default_size(void);
 
 /* Open or create the cache of the image open as IMAGE_FD in DIR, which is
- * created with mode 0700 when missing and must belong to the caller and
- * be writable by nobody else. SUPERBLOCK is the image's 96-byte
- * superblock; blocks of up to SLOT_SIZE bytes fit, at most MAX_BYTES of
- * them. The least recently used files of other images are removed until
- * all files in DIR take at most MAX_BYTES. Return 0, or -1 with ERR set (the
- * caller goes on without a cache). */
+ * created with mode 0700 when missing and must belong to the caller, be
+ * writable by nobody else and be local. Without DIR: the default,
+ * $XDG_RUNTIME_DIR/launch-cache or /dev/shm/launch-cache.UID (see
+ * launch(1)). SUPERBLOCK is the image's 96-byte superblock; blocks of up
+ * to SLOT_SIZE bytes fit, at most MAX_BYTES of them. The least recently
+ * used files of other images are removed until all files in DIR take at
+ * most MAX_BYTES. Return 0, or -1 with ERR set (the caller goes on
+ * without a cache). */
 int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 		     const void *superblock, uint32_t slot_size, uint64_t max_bytes,
 		     struct lerror *err);
 
-/* Copy LENGTH bytes from OFFSET in the block that starts at image
- * position POS into BUF. Return true when the block was in the cache. */
-bool block_cache_read(struct block_cache *cache, uint64_t pos, size_t offset, size_t length,
-		      void *buf);
-
 /* Copy the whole block at image position POS into BUF, of CAPACITY bytes,
  * and set *SIZE and *EXTRA as they were stored. Return true when the block
- * was in the cache. */
+ * was in the cache and its checksum matches. */
 bool block_cache_read_block(struct block_cache *cache, uint64_t pos, void *buf, size_t capacity,
 			    size_t *size, uint32_t *extra);
 
@@ -62,6 +55,9 @@ bool block_cache_read_block(struct block_cache *cache, uint64_t pos, void *buf, 
  * table or file system) only mean that the block stays out of the cache. */
 void block_cache_store(struct block_cache *cache, uint64_t pos, const void *data, size_t size,
 		       uint32_t extra);
+
+/* The number of blocks found damaged so far. */
+uint64_t block_cache_damaged(struct block_cache *cache);
 
 /* The cache file's path, for messages. */
 const char *block_cache_path(const struct block_cache *cache);

@@ -125,12 +125,13 @@ sqfs_err sqfs_md_cache(sqfs *fs, sqfs_off_t *pos, sqfs_block **block)
 	if (!entry) {
 		sqfs_block *found = NULL;
 		size_t size;
-		uint32_t stored;
+		uint32_t stored = 0;
 
 		entry = sqfs_cache_add(&fs->md_cache, (sqfs_cache_idx)*pos);
 		if (cache && (found = malloc(sizeof(*found))) &&
 		    (found->data = malloc(SQUASHFS_METADATA_SIZE)) &&
-		    block_cache_read_block(cache, (uint64_t)*pos, found->data, SQUASHFS_METADATA_SIZE, &size, &stored)) {
+		    block_cache_read_block(cache, (uint64_t)*pos, found->data, SQUASHFS_METADATA_SIZE, &size, &stored) &&
+		    stored > 2 && stored <= SQUASHFS_METADATA_SIZE + 2) {
 			found->size = size;
 			entry->block = found;
 			entry->data_size = stored;
@@ -442,6 +443,25 @@ static char *worker_buffer(struct worker *worker, size_t size)
 	return worker->buffer;
 }
 
+/* The block at image position POS, of at most CAPACITY bytes, from the
+ * block cache as a new sqfs_block, or NULL when it is not there whole
+ * and intact. */
+static sqfs_block *shared_block(struct block_cache *cache, uint64_t pos, size_t capacity)
+{
+	sqfs_block *block = malloc(sizeof(*block));
+	uint32_t extra;
+
+	if (!block)
+		return NULL;
+	block->data = malloc(capacity);
+	if (!block->data || !block_cache_read_block(cache, pos, block->data, capacity, &block->size, &extra)) {
+		free(block->data);
+		free(block);
+		return NULL;
+	}
+	return block;
+}
+
 /* Copy LENGTH bytes at OFFSET of the decompressed block at image position
  * POS (HEADER gives its stored size and compression) into OUT: from the
  * worker's own cache, else the block cache, else by decompressing it. */
@@ -452,13 +472,17 @@ static int copy_block(struct worker *worker, uint64_t pos, uint32_t header, bool
 	sqfs_cache *own = fragment ? &fs->frag_cache : &fs->data_cache;
 	struct block_cache *cache = worker->server->cache;
 	sqfs_block_cache_entry *entry = sqfs_cache_get(own, pos);
-	sqfs_block *block;
+	sqfs_block *block = NULL;
 
 	if (entry) {
 		block = entry->block;
-	} else if (cache && block_cache_read(cache, pos, offset, length, out)) {
+	} else if (cache && (block = shared_block(cache, pos, fs->sb.block_size))) {
+		/* Kept in the worker's cache too, so that the next small read
+		 * of the block, as of a file in a fragment, costs a copy. */
+		entry = sqfs_cache_add(own, pos);
+		entry->block = block;
+		entry->data_size = 0;
 		__atomic_add_fetch(&worker->cached, 1, __ATOMIC_RELAXED);
-		return 0;
 	} else {
 		if (sqfs_data_cache(fs, own, (sqfs_off_t)pos, header, &block) != SQFS_OK)
 			return -1;
@@ -572,6 +596,21 @@ static bool mark_pushed(struct server *server, fuse_ino_t node)
 	return added;
 }
 
+/* Whether the regular file INODE is an ELF file, a program or a library,
+ * which is mapped and faulted in rather than read; DATA holds LENGTH bytes
+ * from OFFSET. Other files, data above all, are read as programs ask. */
+static bool is_program(struct worker *worker, sqfs_inode *inode, off_t offset, const char *data, size_t length)
+{
+	static const char magic[4] = { 0x7f, 'E', 'L', 'F' };
+	char start[4];
+
+	if (inode->xtra.reg.file_size < sizeof(magic))
+		return false;
+	if (offset == 0 && length >= sizeof(magic))
+		return memcmp(data, magic, sizeof(magic)) == 0;
+	return read_range(worker, inode, 0, sizeof(start), start) == 0 && memcmp(start, magic, sizeof(magic)) == 0;
+}
+
 /* Send the regular file INODE (NODE), except the range just read, into the
  * kernel's page cache. A program that maps a binary or a library faults
  * its pages in one at a time, each fault a read request of at most the
@@ -651,7 +690,7 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 		 * locked, so one worker must always be free to answer those:
 		 * at most threads - 1 workers send at a time. */
 		if (__atomic_add_fetch(&server->pushing, 1, __ATOMIC_ACQ_REL) < server->threads &&
-		    mark_pushed(server, node))
+		    is_program(worker, &inode, offset, buffer, length) && mark_pushed(server, node))
 			push_file(worker, node, &inode, (uint64_t)offset, (uint64_t)offset + length);
 		__atomic_sub_fetch(&server->pushing, 1, __ATOMIC_ACQ_REL);
 	}

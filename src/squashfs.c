@@ -388,6 +388,9 @@ void squashfs_close(struct squashfs *image)
 			 stats.threads, stats.threads == 1 ? "" : "s", (uintmax_t)stats.requests,
 			 (uintmax_t)(stats.bytes + stats.pushed_bytes), stats.cpu_seconds);
 		log_info("page cache: %ju of those bytes sent ahead by the server", (uintmax_t)stats.pushed_bytes);
+		if (image->cache && block_cache_damaged(image->cache) > 0)
+			log_warning("block cache: %ju blocks in %s failed their checksum and were decompressed again; remove the file if this repeats",
+				    (uintmax_t)block_cache_damaged(image->cache), block_cache_path(image->cache));
 		if (image->cache)
 			log_info("block cache: %ju blocks read from %s, %ju decompressed; metadata: %ju read, %ju decompressed",
 				 (uintmax_t)stats.cached, block_cache_path(image->cache), (uintmax_t)stats.decompressed,

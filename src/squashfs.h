@@ -26,7 +26,8 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 void squashfs_set_threads(struct squashfs *image, unsigned threads);
 
 /* Share decompressed blocks with other launches of the image through a
- * cache file in DIR holding at most MAX_BYTES (blockcache.h). Call before
+ * cache file in DIR, or the default directory when DIR is NULL, holding at
+ * most MAX_BYTES (blockcache.h). Call before
  * the image is mounted, outside the container's namespaces. Return 0 or
  * -1 with ERR set; the image is then served without the cache. */
 int squashfs_use_cache(struct squashfs *image, const char *dir, uint64_t max_bytes, struct lerror *err);

@@ -94,14 +94,15 @@ is "$RUN_STATUS" 0 "a launch after the image changed exits with status 0" || dia
 is "$(find "$cache_dir" -name '*.blocks' | wc -l)" 2 "a changed image gets a second cache file"
 [[ $(decompressed_blocks) -ge 80 ]]; ok $? "a changed image does not use the old file's blocks"
 
-# 6. Directories that are not private are not used, and the launch goes on.
+# 6. Directories that are not private are not used, and the launch goes on
+# with a warning, because the user named the directory.
 rm -rf -- "$cache_dir"
 as_user mkdir -m 0777 "$cache_dir" && as_user chmod 0777 "$cache_dir"
-blob_md5
+launch_cached "$image" -- /bin/md5sum /data/blob
 is "$RUN_STATUS" 0 "a writable-by-all cache directory does not fail the launch" || diag_run
 is "${RUN_STDOUT%% *}" "$BUSYBOX_BLOB_MD5" "the launch reads the image without the cache"
-like "$RUN_STDERR" "running without the block cache: cache directory '$cache_dir' is not private: it must belong to you and be writable by nobody else; remove it, or name another directory with LAUNCH_CACHE_DIR" \
-    "-v says why the cache is not used" || diag_run
+is "$RUN_STDERR" "launch: warning: running without the block cache: cache directory '$cache_dir' is writable by others; use a directory that only you can write, named with LAUNCH_CACHE_DIR" \
+    "a warning says why the cache is not used" || diag_run
 is "$(find "$cache_dir" -mindepth 1 | wc -l)" 0 "nothing is written to a directory that is not private"
 rm -rf -- "$cache_dir"
 
@@ -109,25 +110,60 @@ if [[ $(id -u) -eq 0 ]]; then
     mkdir -m 0755 "$cache_dir"
     blob_md5
     is "$RUN_STATUS" 0 "a cache directory of another user does not fail the launch" || diag_run
-    like "$RUN_STDERR" "cache directory '$cache_dir' is not private" "-v refuses another user's cache directory" || diag_run
+    like "$RUN_STDERR" "cache directory '$cache_dir' belongs to uid 0, not to you" "another user's cache directory is refused" || diag_run
     rmdir -- "$cache_dir"
 else
     skip "a directory of another user needs root to create"
     skip "a directory of another user needs root to create"
 fi
 
-as_user ln -s "$cache_parent" "$cache_dir"
+launch_cached_relative() {
+    run as_user env LAUNCH_CACHE_DIR=relative/cache "$LAUNCH" "$@"
+}
+launch_cached_relative "$image" -- /bin/true
+is "$RUN_STATUS" 0 "a relative LAUNCH_CACHE_DIR does not fail the launch" || diag_run
+is "$RUN_STDERR" "launch: warning: running without the block cache: cache directory 'relative/cache' is not an absolute path; set LAUNCH_CACHE_DIR to an absolute path" \
+    "a relative LAUNCH_CACHE_DIR is refused with a warning"
+
+# A symbolic link that the user names is followed to a private directory.
+private_target=$(make_user_dir private-target)
+as_user chmod 0700 "$private_target"
+as_user ln -s "$private_target" "$cache_dir"
 blob_md5
-is "$RUN_STATUS" 0 "a symbolic link as cache directory does not fail the launch" || diag_run
-like "$RUN_STDERR" "running without the block cache: cannot open cache directory '$cache_dir'" \
-    "a symbolic link as cache directory is not followed" || diag_run
+is "$RUN_STATUS" 0 "a symbolic link as LAUNCH_CACHE_DIR exits with status 0" || diag_run
+like "$RUN_STDERR" "block cache: [0-9]+ blocks read from $cache_dir/[0-9a-f]{16}\\.blocks" "a symbolic link as LAUNCH_CACHE_DIR is followed" || diag_run
+is "$(find "$private_target" -name '*.blocks' | wc -l)" 1 "the cache file lands in the link's target"
 rm -f -- "$cache_dir"
 
-# The default directory is used when LAUNCH_CACHE_DIR is unset.
+# The default directory is used when LAUNCH_CACHE_DIR is unset: on this
+# machine XDG_RUNTIME_DIR is unset for the test user, so /dev/shm.
 run as_user env -u LAUNCH_CACHE_DIR "$LAUNCH" -v "$image" -- /bin/true
 is "$RUN_STATUS" 0 "a launch with the default cache directory exits with status 0" || diag_run
 like "$RUN_STDERR" "block cache: [0-9]+ blocks read from /dev/shm/launch-cache\\.$TEST_UID/[0-9a-f]{16}\\.blocks" \
     "the default cache directory is /dev/shm/launch-cache.UID" || diag_run
+# Another user can create /dev/shm/launch-cache.UID first; launch then
+# warns and uses a numbered variant.
+if [[ $(id -u) -eq 0 ]]; then
+    default_dir=/dev/shm/launch-cache.$TEST_UID
+    rm -rf -- "$default_dir" "$default_dir.1"
+    # Another launch of the test user may create the directory first.
+    mkdir -m 0777 "$default_dir" || bail_out "cannot create $default_dir as root"
+    run as_user env -u LAUNCH_CACHE_DIR "$LAUNCH" "$image" -- /bin/true
+    is "$RUN_STATUS" 0 "a default cache directory taken by root does not fail the launch" || diag_run
+    is "$RUN_STDERR" "launch: warning: block cache in $default_dir.1 instead: cache directory '$default_dir' belongs to uid 0, not to you; use a directory that only you can write, named with LAUNCH_CACHE_DIR" \
+        "a taken default directory gives a warning and a variant"
+    is "$(stat -c '%a %U' "$default_dir.1")" "700 $TEST_USER" "the variant belongs to the user"
+    rm -rf -- "$default_dir" "$default_dir.1"
+else
+    for i in 1 2 3; do
+        skip "a default directory of another user needs root to create"
+    done
+fi
+runtime_dir=$(make_user_dir runtime)
+as_user chmod 0700 "$runtime_dir"
+run as_user env -u LAUNCH_CACHE_DIR "XDG_RUNTIME_DIR=$runtime_dir" "$LAUNCH" -v "$image" -- /bin/true
+like "$RUN_STDERR" "block cache: [0-9]+ blocks read from $runtime_dir/launch-cache/[0-9a-f]{16}\\.blocks" \
+    "with XDG_RUNTIME_DIR the default cache directory is there" || diag_run
 
 # 7. Eight launches at once on an empty cache share it and all read the
 # same bytes.
@@ -165,14 +201,17 @@ as_user sh -c "cd '$evict_dir' &&
     head -c 2097152 /dev/zero >0000000000000002.blocks && touch -d '2002-01-01' 0000000000000002.blocks &&
     head -c 1024 /dev/zero >0000000000000003.blocks.99.tmp && touch -d '2001-01-01' 0000000000000003.blocks.99.tmp &&
     head -c 1024 /dev/zero >0000000000000004.blocks.98.tmp &&
-    echo keep >notes.txt && chmod 0700 ." || bail_out "cannot fill $evict_dir"
+    echo keep >notes.txt && head -c 2097152 /dev/zero >sim.blocks && echo keep >results.tmp &&
+    touch -d '2000-01-01' sim.blocks results.tmp && chmod 0700 ." || bail_out "cannot fill $evict_dir"
 run as_user env "LAUNCH_CACHE_DIR=$evict_dir" LAUNCH_CACHE_SIZE=3m "$LAUNCH" "$image" -- /bin/true
 is "$RUN_STATUS" 0 "a launch that prunes the cache exits with status 0" || diag_run
 is "$(cd "$evict_dir" && ls | grep -v '^[0-9a-f]\{16\}\.blocks$' | grep -v '^000000000000000' ; cd "$evict_dir" && ls 0000000000000* 2>/dev/null)" \
     "notes.txt
+results.tmp
+sim.blocks
 0000000000000002.blocks
 0000000000000004.blocks.98.tmp" \
-    "the oldest image's file and an old temporary file are removed; the newer file, a recent temporary file and other files stay"
+    "the oldest cache file and an old temporary file go; the newer one, a recent temporary file and files of other names stay"
 run as_user env "LAUNCH_CACHE_DIR=$evict_dir" LAUNCH_CACHE_SIZE=1m "$LAUNCH" "$image" -- /bin/true
 is "$(cd "$evict_dir" && ls 0000000000000*.blocks 2>/dev/null | wc -l)" 0 "a smaller LAUNCH_CACHE_SIZE removes the next oldest file too"
 run as_user env LAUNCH_CACHE_SIZE=12x "$LAUNCH" "$image" -- /bin/true
