@@ -1,6 +1,6 @@
 /* libsquashfuse's headers bring their own config.h, which sets
- * FUSE_USE_VERSION to 32; this file needs the 3.12 loop configuration,
- * so it includes the library first and then chooses the FUSE API. */
+ * FUSE_USE_VERSION to 32; this file uses the API of libfuse 3.12 and
+ * later, so it includes the library first and then chooses the FUSE API. */
 #define _GNU_SOURCE 1
 
 #include <squashfuse/squashfuse.h>
@@ -14,7 +14,6 @@
 #include "squashfs.h"
 #include "log.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <float.h>
 #include <pthread.h>
@@ -74,7 +73,8 @@ struct server {
 	bool no_open;		/* the kernel skips OPEN when we answer ENOSYS */
 	bool no_opendir;
 	struct fuse_session *session;
-	pthread_t loop;
+	unsigned started;	/* threads of the pool, guarded by lock */
+	unsigned idle;		/* threads waiting for a request */
 	pthread_key_t key;
 	pthread_mutex_t lock;	/* guards workers and each worker's exited */
 	struct worker *workers;
@@ -87,17 +87,6 @@ struct server {
 	fuse_ino_t *pushed;
 	size_t pushed_size, pushed_count;
 };
-
-int server_prepare(struct lerror *err)
-{
-	/* When the multi-threaded loop ends, libfuse cancels its workers, and
-	 * glibc loads libgcc_s for that on first use. By then the launcher's
-	 * root is the staging tmpfs, where the library cannot be found and
-	 * glibc aborts, so load it now, from the host's root. */
-	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
-		return lerror_set(err, 0, "cannot load libgcc_s.so.1, which the FUSE server's threads need: %s", dlerror());
-	return 0;
-}
 
 /* The worker of the calling thread and the cache its server uses; NULL in
  * threads that serve no image. */
@@ -936,30 +925,68 @@ static const struct fuse_lowlevel_ops operations = {
 	.listxattr = op_listxattr,
 };
 
+static int spawn_thread(struct server *server);
+
+/* A thread of the pool: receive a request, start another thread when this
+ * was the last idle one and the pool may grow, and process the request.
+ * The pool is launch's own rather than fuse_session_loop_mt(), which
+ * cancels its threads when the mount goes away: glibc then needs to load
+ * libgcc_s, which the staging root the launcher lives in does not have.
+ * These threads end when the mount is gone, or with the process. */
 static void *serve(void *arg)
 {
 	struct server *server = arg;
+	struct fuse_buf buffer = { .mem = NULL };
 	int rc;
 
-	if (server->threads == 1) {
-		rc = fuse_session_loop(server->session);
-	} else {
-		struct fuse_loop_config *config = fuse_loop_cfg_create();
-
-		if (!config) {
-			log_msg(LOG_INFO, "image server: no memory for the thread pool; serving with one thread");
-			rc = fuse_session_loop(server->session);
-		} else {
-			/* Idle workers stay, so each opens the image once. */
-			fuse_loop_cfg_set_max_threads(config, server->threads);
-			fuse_loop_cfg_set_idle_threads(config, server->threads);
-			rc = fuse_session_loop_mt(server->session, config);
-			fuse_loop_cfg_destroy(config);
-		}
+	for (;;) {
+		__atomic_add_fetch(&server->idle, 1, __ATOMIC_ACQ_REL);
+		rc = fuse_session_receive_buf(server->session, &buffer);
+		if (__atomic_sub_fetch(&server->idle, 1, __ATOMIC_ACQ_REL) == 0 && rc > 0)
+			spawn_thread(server);
+		if (rc == -EINTR)
+			continue;
+		if (rc <= 0)
+			break;
+		fuse_session_process_buf(server->session, &buffer);
 	}
+	free(buffer.mem);
 	/* The loop ends when the mount namespace, and so the mount, is gone. */
-	log_trace("FUSE server for '%s' stopped (%d)", server->path, rc);
+	log_trace("FUSE server thread for '%s' stopped (%d)", server->path, rc);
 	return NULL;
+}
+
+/* Start one more thread of the pool unless it has SERVER->threads already.
+ * Return 0, or an error number from pthread_create(). */
+static int spawn_thread(struct server *server)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t thread;
+	int rc;
+
+	pthread_mutex_lock(&server->lock);
+	if (server->started >= server->threads) {
+		pthread_mutex_unlock(&server->lock);
+		return 0;
+	}
+	server->started++;
+	pthread_mutex_unlock(&server->lock);
+	/* The server's threads take no signals: they belong to the main
+	 * thread, which forwards them to the command. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&thread, &attr, serve, server);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_lock(&server->lock);
+		server->started--;
+		pthread_mutex_unlock(&server->lock);
+	}
+	return rc;
 }
 
 int server_start(struct server **out, int image_fd, int fuse_fd, const char *path,
@@ -969,7 +996,6 @@ int server_start(struct server **out, int image_fd, int fuse_fd, const char *pat
 	struct fuse_args args = FUSE_ARGS_INIT(1, fuse_argv);
 	struct server *server;
 	char fd_path[64];
-	sigset_t all, old;
 	sqfs fs;
 	int rc;
 
@@ -1008,12 +1034,7 @@ int server_start(struct server **out, int image_fd, int fuse_fd, const char *pat
 	if (fuse_session_mount(server->session, fd_path) != 0)
 		return lerror_set(err, 0, "cannot attach the FUSE session of image '%s' to %s", path, fd_path);
 
-	/* The server's threads take no signals: they belong to the main
-	 * thread, which forwards them to the command. Workers inherit this. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&server->loop, NULL, serve, server);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = spawn_thread(server);
 	if (rc != 0)
 		return lerror_set(err, rc, "cannot start the FUSE server thread for image '%s'", path);
 	log_trace("FUSE server for '%s' started with at most %u thread%s", path, threads, threads == 1 ? "" : "s");

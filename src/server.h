@@ -21,10 +21,6 @@ unsigned server_default_threads(void);
 struct server;
 struct block_cache;
 
-/* Load what the server needs later from the host's root, while it is
- * still the root. Return 0 or -1 with ERR set. */
-int server_prepare(struct lerror *err);
-
 struct server_stats {
 	unsigned threads;	/* workers that served at least one request */
 	uint64_t requests;

@@ -201,11 +201,6 @@ int squashfs_open(struct squashfs **out, int fd, const char *path, struct lerror
 			return lerror_hint(err, "load the fuse kernel module (modprobe fuse)");
 		return lerror_hint(err, "/dev/fuse must be readable and writable by users (mode 0666, as distributions ship it); ask your administrator");
 	}
-	if (server_prepare(err) < 0) {
-		free(image->path);
-		free(image);
-		return -1;
-	}
 	image->threads = server_default_threads();
 	rc = sqfs_init(&image->fs, fd, 0);
 	if (rc == SQFS_OK) {
