@@ -250,6 +250,7 @@ int container_run(const struct container_config *config, int *exit_code,
 	/* The child reports its own errors, so a failure there comes back
 	 * as its exit code. */
 	*exit_code = process_exit_code(process_supervise(child, &supervision));
+	process_release_watcher();
 	rc = 0;
 out:
 	if (sync_fds[0] >= 0)

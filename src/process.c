@@ -153,10 +153,15 @@ static void run_watcher(int keepalive, int proc_fd)
 	if (fstatat(proc_fd, "self/ns/user", &own, 0) < 0)
 		_exit(1);
 
-	/* EOF arrives when the launcher exits, however it exits. */
+	/* EOF arrives when the launcher exits, however it exits. Before a
+	 * clean exit, with every process of the container reaped, it writes
+	 * a byte: nothing is left to kill, and scanning every process of the
+	 * host would only cost the node CPU. */
 	for (;;) {
 		ssize_t n = read(keepalive, &byte, 1);
 
+		if (n == 1)
+			_exit(0);
 		if (n == 0 || (n < 0 && errno != EINTR))
 			break;
 	}
@@ -166,6 +171,17 @@ static void run_watcher(int keepalive, int proc_fd)
 		nanosleep(&pause, NULL);
 	}
 	_exit(1);
+}
+
+/* The launcher's end of the watcher's pipe. */
+static int watcher_fd = -1;
+
+void process_release_watcher(void)
+{
+	if (watcher_fd >= 0 && write(watcher_fd, "", 1) == 1) {
+		close(watcher_fd);
+		watcher_fd = -1;
+	}
 }
 
 int process_start_watcher(int proc_fd, struct lerror *err)
@@ -199,6 +215,7 @@ int process_start_watcher(int proc_fd, struct lerror *err)
 		return lerror_set(err, 0, "cannot start the watcher process");
 	}
 	/* pipe_fds[1] stays open, close-on-exec, for the launcher's lifetime. */
+	watcher_fd = pipe_fds[1];
 	log_step("watcher started");
 	return 0;
 }

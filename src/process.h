@@ -30,6 +30,11 @@
  * Must be called in the container's namespaces before any thread exists. */
 int process_start_watcher(int proc_fd, struct lerror *err);
 
+/* Tell the watcher that every process of the container has been reaped, so
+ * that it exits without looking for any. Only a process that joined the
+ * container from outside (nsenter) can then remain, and it is left alone. */
+void process_release_watcher(void);
+
 /* Block the signals that process_supervise() waits for and store the
  * previous mask in OLD_MASK; call before starting any child so that none
  * is lost. */
