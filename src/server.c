@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <float.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -927,8 +928,8 @@ static const struct fuse_lowlevel_ops operations = {
 
 static int spawn_thread(struct server *server);
 
-/* A thread of the pool: receive a request, start another thread when this
- * was the last idle one and the pool may grow, and process the request.
+/* A thread of the pool: receive a request and process it, and start
+ * another thread when requests wait for one.
  * The pool is launch's own rather than fuse_session_loop_mt(), which
  * cancels its threads when the mount goes away: glibc then needs to load
  * libgcc_s, which the staging root the launcher lives in does not have.
@@ -937,13 +938,22 @@ static void *serve(void *arg)
 {
 	struct server *server = arg;
 	struct fuse_buf buffer = { .mem = NULL };
+	int fd = fuse_session_fd(server->session);
 	int rc;
 
 	for (;;) {
+		struct pollfd pending = { .fd = fd, .events = POLLIN };
+
+		/* A request already waiting when no thread is idle means the
+		 * pool falls behind: one more thread, up to the limit. A single
+		 * program's requests come one after the other, so it never
+		 * pays for threads it cannot use. */
+		if (__atomic_load_n(&server->idle, __ATOMIC_ACQUIRE) == 0 && poll(&pending, 1, 0) == 1 &&
+		    (pending.revents & POLLIN))
+			spawn_thread(server);
 		__atomic_add_fetch(&server->idle, 1, __ATOMIC_ACQ_REL);
 		rc = fuse_session_receive_buf(server->session, &buffer);
-		if (__atomic_sub_fetch(&server->idle, 1, __ATOMIC_ACQ_REL) == 0 && rc > 0)
-			spawn_thread(server);
+		__atomic_sub_fetch(&server->idle, 1, __ATOMIC_ACQ_REL);
 		if (rc == -EINTR)
 			continue;
 		if (rc <= 0)
