@@ -583,6 +583,8 @@ static int use_block_cache(struct image *image, struct lerror *err)
 	}
 	if (dir && !*dir)
 		dir = NULL;
+	/* TODO: launch.conf keys for administrators to place the cache, cap
+	 * it or turn it off for a site. */
 	lerror_clear(&cache_err);
 	if (squashfs_use_cache(image->squashfs, dir, size, &cache_err) < 0) {
 		lerror_format(&cache_err, text, sizeof(text));
