@@ -1,5 +1,5 @@
 /* libsquashfuse's headers bring their own config.h, which sets
- * FUSE_USE_VERSION to 32; this file uses the API of libfuse 3.12 and
+ * FUSE_USE_VERSION to 32. This file uses the API of libfuse 3.12 and
  * later, so it includes the library first and then chooses the FUSE API. */
 #define _GNU_SOURCE 1
 
@@ -71,13 +71,13 @@ struct server {
 	unsigned threads;
 	sqfs_inode_id root;
 	bool xattrs;		/* the image has an xattr table */
-	bool no_open;		/* the kernel skips OPEN when we answer ENOSYS */
+	bool no_open;		/* the kernel skips OPEN after an ENOSYS reply */
 	bool no_opendir;
 	struct fuse_session *session;
-	unsigned started;	/* threads of the pool, guarded by lock */
+	unsigned started;	/* threads of the pool, changed atomically */
 	unsigned idle;		/* threads waiting for a request */
 	pthread_key_t key;
-	pthread_mutex_t lock;	/* guards workers and each worker's exited */
+	pthread_mutex_t lock;	/* guards workers, each worker's exited and pushed */
 	struct worker *workers;
 	bool init_failed;	/* a worker could not open the image: log once */
 	struct block_cache *cache;	/* or NULL */
@@ -89,9 +89,27 @@ struct server {
 	size_t pushed_size, pushed_count;
 };
 
-/* The worker of the calling thread and the cache its server uses; NULL in
- * threads that serve no image. */
+/* The worker of the calling thread, or NULL in a thread that serves no
+ * image, such as the launcher's main thread. */
 static __thread struct worker *current_worker;
+
+/* Return the block at image position POS, of at most CAPACITY bytes, from
+ * the block cache as a new sqfs_block, with the value stored beside it in
+ * *EXTRA. Return NULL when the block is not there whole and intact. */
+static sqfs_block *shared_block(struct block_cache *cache, uint64_t pos, size_t capacity, uint32_t *extra)
+{
+	sqfs_block *block = malloc(sizeof(*block));
+
+	if (!block)
+		return NULL;
+	block->data = malloc(capacity);
+	if (!block->data || !block_cache_read_block(cache, pos, block->data, capacity, &block->size, extra)) {
+		free(block->data);
+		free(block);
+		return NULL;
+	}
+	return block;
+}
 
 /*
  * Metadata blocks (inodes, directories) through the block cache.
@@ -114,23 +132,19 @@ sqfs_err sqfs_md_cache(sqfs *fs, sqfs_off_t *pos, sqfs_block **block)
 
 	if (!entry) {
 		sqfs_block *found = NULL;
-		size_t size;
 		uint32_t stored = 0;
 
 		entry = sqfs_cache_add(&fs->md_cache, (sqfs_cache_idx)*pos);
-		if (cache && (found = malloc(sizeof(*found))) &&
-		    (found->data = malloc(SQUASHFS_METADATA_SIZE)) &&
-		    block_cache_read_block(cache, (uint64_t)*pos, found->data, SQUASHFS_METADATA_SIZE, &size, &stored) &&
-		    stored > 2 && stored <= SQUASHFS_METADATA_SIZE + 2) {
-			found->size = size;
+		/* EXTRA is the block's length on disk, header included. */
+		if (cache)
+			found = shared_block(cache, (uint64_t)*pos, SQUASHFS_METADATA_SIZE, &stored);
+		if (found && stored > 2 && stored <= SQUASHFS_METADATA_SIZE + 2) {
 			entry->block = found;
 			entry->data_size = stored;
 			__atomic_add_fetch(&worker->metadata_cached, 1, __ATOMIC_RELAXED);
 		} else {
-			if (found) {
-				free(found->data);
-				free(found);
-			}
+			if (found)
+				sqfs_block_dispose(found);
 			if (sqfs_md_block_read(fs, *pos, &entry->data_size, &entry->block) != SQFS_OK) {
 				sqfs_cache_invalidate(&fs->md_cache, (sqfs_cache_idx)*pos);
 				return SQFS_ERR;
@@ -152,8 +166,8 @@ unsigned server_default_threads(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	/* Decompression is bound by CPU; threads beyond the CPUs help only
-	 * while requests wait for the image's storage, so allow some. */
+	/* Decompression is bound by CPU. Threads beyond the CPUs help only
+	 * while requests wait for the image's storage, so allow a few. */
 	if (cpus < 2)
 		return 4;
 	if (cpus > 8)
@@ -175,8 +189,8 @@ static void worker_exit(void *arg)
 	struct worker *worker = arg;
 	struct server *server = worker->server;
 
-	/* Runs in the exiting worker, under the lock, so server_get_stats
-	 * never asks for the clock of a thread that is gone. */
+	/* This runs in the exiting worker, under the lock, so that
+	 * server_get_stats() never reads the clock of a thread that is gone. */
 	pthread_mutex_lock(&server->lock);
 	worker->exit_cpu = thread_cpu(CLOCK_THREAD_CPUTIME_ID);
 	worker->exited = true;
@@ -215,7 +229,7 @@ static struct worker *worker_get(fuse_req_t req)
 		 * image file or no memory. */
 		pthread_mutex_lock(&server->lock);
 		if (!server->init_failed)
-			log_msg(LOG_INFO, "image server: a worker cannot open image '%s' (libsquashfuse error %d)",
+			log_msg(LOG_INFO, "image server: a worker failed to open image '%s' (libsquashfuse error %d), so its requests fail with EIO",
 				server->path, (int)rc);
 		server->init_failed = true;
 		pthread_mutex_unlock(&server->lock);
@@ -264,12 +278,14 @@ static struct worker *begin(fuse_req_t req, fuse_ino_t node, sqfs_inode *inode)
 	return worker;
 }
 
+/* Fill ST with the attributes of INODE. sqfs_inode_get() has already put
+ * the file type bits into base.mode. */
 static int fill_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st)
 {
 	sqfs_id_t uid, gid;
 
 	memset(st, 0, sizeof(*st));
-	st->st_mode = inode->base.mode | sqfs_mode(inode->base.inode_type);
+	st->st_mode = inode->base.mode;
 	st->st_nlink = (nlink_t)inode->nlink;
 	st->st_ino = inode->base.inode_number;
 	st->st_mtime = st->st_ctime = st->st_atime = inode->base.mtime;
@@ -303,8 +319,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	struct server *server = userdata;
 
 	server->no_open = conn->capable & FUSE_CAP_NO_OPEN_SUPPORT;
-	/* Stores need protocol 7.15; the push is pointless with one thread,
-	 * where it would delay the next request. */
+	/* Stores need protocol 7.15. With one thread, sending a file ahead
+	 * would only delay the next request. */
 	server->push = (conn->proto_major > 7 || (conn->proto_major == 7 && conn->proto_minor >= 15)) &&
 		server->threads > 1;
 	server->no_opendir = conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT;
@@ -328,7 +344,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (!worker)
 		return;
-	if (!S_ISDIR(dir.base.mode | sqfs_mode(dir.base.inode_type))) {
+	if (!S_ISDIR(dir.base.mode)) {
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
@@ -373,7 +389,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t node)
 
 	if (!worker)
 		return;
-	if (!S_ISLNK(inode.base.mode | sqfs_mode(inode.base.inode_type))) {
+	if (!S_ISLNK(inode.base.mode)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -395,8 +411,8 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 	struct server *server = fuse_req_userdata(req);
 
 	(void)node;
-	/* Where the kernel can do without OPEN, ENOSYS tells it to stop
-	 * sending it, and it then keeps cached pages as with keep_cache. */
+	/* Where the kernel supports it, ENOSYS makes it stop sending OPEN,
+	 * and it then keeps cached pages as with keep_cache. */
 	if (server->no_open) {
 		fuse_reply_err(req, ENOSYS);
 		return;
@@ -433,25 +449,6 @@ static char *worker_buffer(struct worker *worker, size_t size)
 	return worker->buffer;
 }
 
-/* The block at image position POS, of at most CAPACITY bytes, from the
- * block cache as a new sqfs_block, or NULL when it is not there whole
- * and intact. */
-static sqfs_block *shared_block(struct block_cache *cache, uint64_t pos, size_t capacity)
-{
-	sqfs_block *block = malloc(sizeof(*block));
-	uint32_t extra;
-
-	if (!block)
-		return NULL;
-	block->data = malloc(capacity);
-	if (!block->data || !block_cache_read_block(cache, pos, block->data, capacity, &block->size, &extra)) {
-		free(block->data);
-		free(block);
-		return NULL;
-	}
-	return block;
-}
-
 /* Copy LENGTH bytes at OFFSET of the decompressed block at image position
  * POS (HEADER gives its stored size and compression) into OUT: from the
  * worker's own cache, else the block cache, else by decompressing it. */
@@ -463,10 +460,11 @@ static int copy_block(struct worker *worker, uint64_t pos, uint32_t header, bool
 	struct block_cache *cache = worker->server->cache;
 	sqfs_block_cache_entry *entry = sqfs_cache_get(own, pos);
 	sqfs_block *block = NULL;
+	uint32_t unused;
 
 	if (entry) {
 		block = entry->block;
-	} else if (cache && (block = shared_block(cache, pos, fs->sb.block_size))) {
+	} else if (cache && (block = shared_block(cache, pos, fs->sb.block_size, &unused))) {
 		/* Kept in the worker's cache too, so that the next small read
 		 * of the block, as of a file in a fragment, costs a copy. */
 		entry = sqfs_cache_add(own, pos);
@@ -544,7 +542,7 @@ static int read_range(struct worker *worker, sqfs_inode *inode, uint64_t start, 
 	return done == length ? 0 : -1;
 }
 
-/* Add NODE to the set of nodes sent whole; return false when it was
+/* Add NODE to the set of nodes sent whole. Return false when it was
  * there already or the set cannot grow. */
 static bool mark_pushed(struct server *server, fuse_ino_t node)
 {
@@ -586,9 +584,9 @@ static bool mark_pushed(struct server *server, fuse_ino_t node)
 	return added;
 }
 
-/* Whether the regular file INODE is an ELF file, a program or a library,
- * which is mapped and faulted in rather than read; DATA holds LENGTH bytes
- * from OFFSET. Other files, data above all, are read as programs ask. */
+/* Return whether the regular file INODE is an ELF file (a program or a
+ * library), which programs map rather than read. DATA contains LENGTH
+ * bytes from OFFSET of the file. */
 static bool is_program(struct worker *worker, sqfs_inode *inode, off_t offset, const char *data, size_t length)
 {
 	static const char magic[4] = { 0x7f, 'E', 'L', 'F' };
@@ -601,12 +599,11 @@ static bool is_program(struct worker *worker, sqfs_inode *inode, off_t offset, c
 	return read_range(worker, inode, 0, sizeof(start), start) == 0 && memcmp(start, magic, sizeof(magic)) == 0;
 }
 
-/* Send the regular file INODE (NODE), except the range just read, into the
- * kernel's page cache. A program that maps a binary or a library faults
- * its pages in one at a time, each fault a read request of at most the
- * kernel's readahead window (128 KiB for FUSE); sending the file in a few
- * large messages right after the first read spares those round trips,
- * while the program goes on. */
+/* Send the regular file INODE (NODE) into the kernel's page cache, except
+ * the range DONE_START to DONE_END just read. A program that maps a binary
+ * faults its pages in one at a time, and each fault is a read request of
+ * at most the readahead window (128 KiB for FUSE). Sending the file in a
+ * few large messages saves those round trips while the program goes on. */
 static void push_file(struct worker *worker, fuse_ino_t node, sqfs_inode *inode, uint64_t done_start,
 		      uint64_t done_end)
 {
@@ -630,14 +627,16 @@ static void push_file(struct worker *worker, fuse_ino_t node, sqfs_inode *inode,
 			return;
 		data.buf[0].mem = buffer;
 		data.buf[0].size = (size_t)(end - offset);
-		/* An error means the kernel dropped the inode or refuses
-		 * stores; the program then reads what it needs itself. */
+		/* An error means that the kernel dropped the inode or rejects
+		 * stores, so the program reads what it needs itself. */
 		if (fuse_lowlevel_notify_store(worker->server->session, node, (off_t)offset, &data, 0) != 0)
 			return;
 		__atomic_add_fetch(&worker->pushed_bytes, end - offset, __ATOMIC_RELAXED);
 		offset = end;
 	}
 }
+
+static int spawn_thread(struct server *server);
 
 static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 		    struct fuse_file_info *fi)
@@ -650,7 +649,7 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 	(void)fi;
 	if (!worker)
 		return;
-	if (!S_ISREG(inode.base.mode | sqfs_mode(inode.base.inode_type))) {
+	if (!S_ISREG(inode.base.mode)) {
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
@@ -676,12 +675,18 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t offset,
 	    (offset > 0 || length < inode.xtra.reg.file_size)) {
 		struct server *server = worker->server;
 
-		/* A store waits for pages that pending read requests hold
-		 * locked, so one worker must always be free to answer those:
-		 * at most threads - 1 workers send at a time. */
-		if (__atomic_add_fetch(&server->pushing, 1, __ATOMIC_ACQ_REL) < server->threads &&
-		    is_program(worker, &inode, offset, buffer, length) && mark_pushed(server, node))
-			push_file(worker, node, &inode, (uint64_t)offset, (uint64_t)offset + length);
+		/* A store waits for pages that pending read requests keep
+		 * locked, so a thread that sends nothing must exist to serve
+		 * those reads: start one if needed, and send only while fewer
+		 * threads send than have started. */
+		unsigned pushers = __atomic_add_fetch(&server->pushing, 1, __ATOMIC_ACQ_REL);
+
+		if (is_program(worker, &inode, offset, buffer, length)) {
+			if (pushers >= __atomic_load_n(&server->started, __ATOMIC_ACQUIRE))
+				spawn_thread(server);
+			if (pushers < __atomic_load_n(&server->started, __ATOMIC_ACQUIRE) && mark_pushed(server, node))
+				push_file(worker, node, &inode, (uint64_t)offset, (uint64_t)offset + length);
+		}
 		__atomic_sub_fetch(&server->pushing, 1, __ATOMIC_ACQ_REL);
 	}
 }
@@ -700,7 +705,7 @@ static void read_directory(fuse_req_t req, fuse_ino_t node, size_t size, off_t o
 
 	if (!worker)
 		return;
-	if (!S_ISDIR(inode.base.mode | sqfs_mode(inode.base.inode_type))) {
+	if (!S_ISDIR(inode.base.mode)) {
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
@@ -750,7 +755,7 @@ static void read_directory(fuse_req_t req, fuse_ino_t node, size_t size, off_t o
 			break;
 		used += n;
 	}
-	/* Entries before a corrupt one are listed; the next request, which
+	/* Entries before a corrupt one are listed. The next request, which
 	 * starts at the corrupt entry, fails. */
 	if (rc != SQFS_OK && used == 0)
 		fuse_reply_err(req, EIO);
@@ -774,12 +779,10 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t node, size_t size, off_t o
 
 static void op_statfs(fuse_req_t req, fuse_ino_t node)
 {
-	struct server *server = fuse_req_userdata(req);
 	struct worker *worker = worker_get(req);
 	struct statvfs st;
 
 	(void)node;
-	(void)server;
 	if (!worker) {
 		fuse_reply_err(req, EIO);
 		return;
@@ -802,8 +805,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t node, const char *name, size_
 	size_t length = strlen(name);
 	char *found;
 
-	/* ENOSYS makes the kernel answer every later xattr request itself,
-	 * which spares a request for security.capability at each exec. */
+	/* After ENOSYS the kernel fails every later xattr call itself, which
+	 * saves a request for security.capability at each exec. */
 	if (!server->xattrs) {
 		fuse_reply_err(req, ENOSYS);
 		return;
@@ -926,8 +929,6 @@ static const struct fuse_lowlevel_ops operations = {
 	.listxattr = op_listxattr,
 };
 
-static int spawn_thread(struct server *server);
-
 /* A thread of the pool: receive a request and process it, and start
  * another thread when requests wait for one.
  * The pool is launch's own rather than fuse_session_loop_mt(), which
@@ -975,13 +976,13 @@ static int spawn_thread(struct server *server)
 	pthread_t thread;
 	int rc;
 
-	pthread_mutex_lock(&server->lock);
-	if (server->started >= server->threads) {
-		pthread_mutex_unlock(&server->lock);
-		return 0;
-	}
-	server->started++;
-	pthread_mutex_unlock(&server->lock);
+	unsigned started = __atomic_load_n(&server->started, __ATOMIC_ACQUIRE);
+
+	do {
+		if (started >= server->threads)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&server->started, &started, started + 1, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
 	/* The server's threads take no signals: they belong to the main
 	 * thread, which forwards them to the command. */
 	sigfillset(&all);
@@ -991,11 +992,8 @@ static int spawn_thread(struct server *server)
 	rc = pthread_create(&thread, &attr, serve, server);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		pthread_mutex_lock(&server->lock);
-		server->started--;
-		pthread_mutex_unlock(&server->lock);
-	}
+	if (rc != 0)
+		__atomic_sub_fetch(&server->started, 1, __ATOMIC_ACQ_REL);
 	return rc;
 }
 
