@@ -44,8 +44,8 @@ struct header {
 };
 
 /* A slot names the image position of its block plus one (0: free), and
- * is ready once its data are written. EXTRA is the caller's; SUM is the
- * checksum of the data, which catches a damaged file. */
+ * is ready once its data are written. EXTRA belongs to the caller. SUM is
+ * the checksum of the data, which catches a damaged file. */
 struct slot {
 	uint64_t tag;
 	uint32_t ready;
@@ -102,10 +102,10 @@ static uint64_t rotate(uint64_t x, unsigned bits)
 	return (x << bits) | (x >> (64 - bits));
 }
 
-/* A checksum of SIZE bytes at DATA: four independent multiply-rotate
- * lanes over 8-byte words, fast enough to run on every block read from
- * the cache. It detects damage; it is no defence against someone who can
- * write the file, who could write a matching sum as well. */
+/* Return a checksum of SIZE bytes at DATA: four independent
+ * multiply-rotate lanes over 8-byte words, fast enough for every block
+ * read from the cache. It detects damage, but not a deliberate change by
+ * someone who can write the file, who could write a matching sum too. */
 static uint64_t checksum(const void *data, size_t size)
 {
 	const unsigned char *p = data;
@@ -243,8 +243,9 @@ static int open_default_dir(char *path, size_t size, struct lerror *err)
 		}
 		if (variant == 0)
 			first = failure;
-		/* Only a name taken by someone else is worth another try. */
-		if (failure.errnum != 0)
+		/* Only a name taken by someone else, as a directory, a file or a
+		 * symbolic link, is worth another try. */
+		if (failure.errnum != 0 && failure.errnum != ENOTDIR && failure.errnum != ELOOP)
 			break;
 	}
 	if (err && first.message[0])
@@ -344,7 +345,7 @@ static void prune(int dir_fd, const char *keep, uint64_t budget)
 	free(files);
 }
 
-/* Open NAME in DIR_FD if its header matches HEADER; return -1 otherwise. */
+/* Open NAME in DIR_FD if its header matches HEADER. Return -1 otherwise. */
 static int open_existing(int dir_fd, const char *name, const struct header *header, size_t total)
 {
 	struct header found;
@@ -364,7 +365,7 @@ static int open_existing(int dir_fd, const char *name, const struct header *head
 }
 
 /* Create the file under a temporary name, then rename it into place, so
- * no launch ever sees a half-written header. */
+ * that no launch reads a half-written header. */
 static int create_new(int dir_fd, const char *name, const struct header *header, size_t table_size,
 		      size_t total, const char *path, struct lerror *err)
 {
@@ -439,7 +440,7 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 		prune(dir_fd, name, max_bytes);
 		fd = create_new(dir_fd, name, &header, table_size, total, path, err);
 	} else {
-		/* The modification time tells which files were used last. */
+		/* The modification time records which files were used last. */
 		futimens(fd, NULL);
 		prune(dir_fd, name, max_bytes);
 	}
@@ -449,7 +450,7 @@ int block_cache_open(struct block_cache **out, const char *dir, int image_fd,
 		return -1;
 	}
 	/* NOTE: the file belongs to the caller, who could truncate it under
-	 * the mapping; that ends the caller's own launch with SIGBUS. */
+	 * the mapping. That ends the caller's own launch with SIGBUS. */
 	map = mmap(NULL, table_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	cache = calloc(1, sizeof(*cache));
 	if (map == MAP_FAILED || !cache) {

@@ -3,17 +3,16 @@
  * Each launch mounts its image afresh, so the kernel's page cache of the
  * previous launch is gone and every block a command reads would be
  * decompressed again: for a 2 MB static binary that is most of the
- * start-up time. This cache keeps decompressed data blocks and fragment
- * blocks in one file per image, in a directory of the calling user (by
- * default on the node's memory file system), and is shared by every
- * launch of that image by that user, including concurrent ones. The
- * server also keeps metadata blocks there.
+ * start-up time. This cache keeps decompressed data, fragment and
+ * metadata blocks in one file per image, in a directory of the calling
+ * user (by default on the node's memory file system). Every launch of that
+ * image by that user shares it, including concurrent ones.
  *
  * The file holds a header that identifies the image, an open-addressed
  * table of slots, each naming the image position of the block it holds,
  * and the slots' data. Launches claim a free slot with an atomic
  * compare-and-swap on the shared table, write the block with pwrite, and
- * then mark the slot ready; a slot whose writer died stays claimed and
+ * then mark the slot ready. A slot whose writer died stays claimed and
  * is simply not used. A reader that finds no ready slot decompresses the
  * block itself.
  */
