@@ -5,26 +5,6 @@
 
 . "$(dirname "$0")/../lib/setup.sh"
 
-# Print the processes of the test user whose command line contains
-# TEST_TMPDIR: this file's copy of launch, its watcher and any command given
-# a path in TEST_TMPDIR. Other test files run as the same user in parallel,
-# so a bare `pgrep -u launchtest` would see their processes too.
-test_processes() {
-    pgrep -a -u "$TEST_UID" -f -- "$TEST_TMPDIR"
-}
-
-# Wait up to 3 s for the processes of test_processes to exit, because the
-# watcher notices the end of launch only after launch has exited.
-wait_for_no_test_processes() {
-    local i
-    for ((i = 0; i < 30; i++)); do
-        if [[ -z $(test_processes) ]]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-}
-
 # The host's mount table before any test, to compare after each failure.
 host_mounts=$(cat /proc/self/mountinfo)
 

@@ -29,24 +29,6 @@ PARALLEL_CHECKS=16
 
 SERVER_LINE_PATTERN='^launch\[[0-9]+\]: image server: ([0-9]+) threads? served ([0-9]+) requests, read ([0-9]+) bytes, used ([0-9]+(\.[0-9]+)?) s of CPU$'
 
-# Print the processes of the test user whose command line contains
-# TEST_TMPDIR: this file's copy of launch, its watcher and the readers.
-test_processes() {
-    pgrep -a -u "$TEST_UID" -f -- "$TEST_TMPDIR"
-}
-
-# Wait up to 3 s for the processes of test_processes to exit, because the
-# watcher notices the end of launch only after launch has exited.
-wait_for_no_test_processes() {
-    local i
-    for ((i = 0; i < 30; i++)); do
-        if [[ -z $(test_processes) ]]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-}
-
 # check_nothing_left CASE: check that the last launch left no mount of a
 # path in TEST_TMPDIR (where the images are) in the host's mount namespace
 # and no process behind. Other mounts are not compared, because other test

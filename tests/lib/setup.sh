@@ -14,7 +14,8 @@
 #                   "launchtest" (created if missing) when the test runs as
 #                   root, else the current user
 # and defines as_user, as_user_stdin, as_user_background, run_launch,
-# make_user_dir and at_exit (see each function).
+# make_user_dir, test_processes, wait_for_no_test_processes and at_exit (see
+# each function).
 #
 # When the test user cannot use /dev/fuse or user namespaces, the whole file
 # is skipped with "1..0 # SKIP reason". When run as root, setup changes the
@@ -235,6 +236,26 @@ as_user_background() {
 # results are in RUN_STATUS, RUN_STDOUT and RUN_STDERR.
 run_launch() {
     run as_user "$LAUNCH" "$@"
+}
+
+# Print the processes of the test user whose command line contains
+# TEST_TMPDIR: this file's copy of launch, its watcher and any command given
+# a path in TEST_TMPDIR. Other test files run as the same user in parallel,
+# so a bare `pgrep -u launchtest` would see their processes too.
+test_processes() {
+    pgrep -a -u "$TEST_UID" -f -- "$TEST_TMPDIR"
+}
+
+# Wait up to 3 s for the processes of test_processes to exit, because the
+# watcher notices the end of launch only after launch has exited.
+wait_for_no_test_processes() {
+    local i
+    for ((i = 0; i < 30; i++)); do
+        if [[ -z $(test_processes) ]]; then
+            return 0
+        fi
+        sleep 0.1
+    done
 }
 
 # make_user_dir NAME: create $TEST_TMPDIR/NAME owned by the test user with

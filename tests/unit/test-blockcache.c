@@ -137,7 +137,7 @@ static void test_prune(const char *dir)
 	ok(exists(dir, "00000000000000ee.blocks.x.tmp"), "a temporary name without a pid is not the cache's");
 }
 
-static void test_refused(const char *dir)
+static void test_rejected_directories(const char *dir)
 {
 	struct block_cache *cache = NULL;
 	struct lerror err;
@@ -177,7 +177,7 @@ int main(void)
 	if (mkdir(dir, 0700) < 0)
 		bail_out("cannot create %s", dir);
 	test_prune(dir);
-	test_refused(base);
+	test_rejected_directories(base);
 
 	close(image_fd);
 	nftw(base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
