@@ -588,8 +588,8 @@ static int use_block_cache(struct image *image, struct lerror *err)
 	lerror_clear(&cache_err);
 	if (squashfs_use_cache(image->squashfs, dir, size, &cache_err) < 0) {
 		lerror_format(&cache_err, text, sizeof(text));
-		/* A directory the user named is worth a word; the default
-		 * may simply not exist on this system. */
+		/* A directory the user named gets a warning. The default may
+		 * simply not exist on this system. */
 		if (dir)
 			log_warning("running without the block cache: %s", text);
 		else

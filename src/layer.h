@@ -83,7 +83,7 @@ struct layer_point {
 
 /* Make the COUNT mount points that the image lacks without a layer, when
  * each lies in an empty directory of the image (layer_mount_point_base):
- * a read-only tmpfs on each such directory holds them. Return 1 when every
+ * a read-only tmpfs on each such directory contains them. Return 1 when every
  * point exists afterwards, 0 when a layer is needed (nothing was mounted
  * then), -1 with ERR set on failure. */
 int layer_hold_in_empty_dirs(int lower_fd, const char *lower_path, const char *proc_fd_dir,

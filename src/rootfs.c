@@ -526,13 +526,13 @@ static int mount_root(const struct rootfs_config *config, struct roots *roots,
 		/* An empty directory of the image, such as /home, can take a
 		 * tmpfs for the missing points, which is cheaper than a layer
 		 * over the whole image and hides nothing. */
-		int held = layer_hold_in_empty_dirs(lower, "/lower", "/oldroot/proc/self/fd", points, count, err);
+		int in_tmpfs = layer_hold_in_empty_dirs(lower, "/lower", "/oldroot/proc/self/fd", points, count, err);
 
-		if (held < 0) {
+		if (in_tmpfs < 0) {
 			close(lower);
 			return -1;
 		}
-		if (held == 0)
+		if (in_tmpfs == 0)
 			layer = true;
 	}
 	close(lower);

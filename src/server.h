@@ -3,7 +3,7 @@
  * Requests are served by a pool of threads. libsquashfuse 0.1 keeps its
  * block caches in the `sqfs` structure without locks, so each worker
  * thread opens its own `sqfs` on the same image descriptor the first time
- * it serves a request; nothing the library owns is shared between threads.
+ * it serves a request. Nothing the library owns is shared between threads.
  * Inode numbers are computed from SquashFS inode ids, so they need no
  * shared table either.
  */
